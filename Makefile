@@ -1,0 +1,75 @@
+# strata: `make` builds bin/strata; `make test` runs every TAP test through prove.
+# CPU backend always; CUDA backend when nvcc is found (CUDA=0 forces it off).
+
+CC      ?= gcc
+PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fPIC -I. -Iengine $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -fopenmp -lpthread -lm
+
+NVCC    ?= $(firstword $(shell command -v nvcc 2>/dev/null) $(wildcard /usr/local/cuda/bin/nvcc))
+ifeq ($(NVCC),)
+CUDA    ?= 0
+else
+CUDA    ?= 1
+endif
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+
+BUILD   ?= build
+ENGINE_SRC  := $(filter-out engine/main.c engine/gpu_cuda.c engine/gpu_none.c, \
+                 $(wildcard engine/*.c engine/ops/*.c engine/io/*.c engine/lua/*.c))
+KERNEL_SRC  := $(wildcard kernels/cpu/*.c)
+CUDA_SRC    :=
+
+ifeq ($(CUDA),1)
+ENGINE_SRC  += engine/gpu_cuda.c
+CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
+CFLAGS      += -DSTRATA_CUDA -I$(CUDA_HOME)/include
+LDLIBS      += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
+NVCCFLAGS   ?= -O3 -std=c++17 -arch=sm_90 -Xcompiler -fPIC -Iengine -I.
+else
+ENGINE_SRC  += engine/gpu_none.c
+endif
+
+OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(KERNEL_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+LIB := $(BUILD)/libstrata.a
+
+# C unit tests: tests/<kind>/test_*.c, each its own TAP program.
+TEST_C   := $(wildcard tests/*/test_*.c)
+TEST_BIN := $(TEST_C:%.c=$(BUILD)/%)
+# Everything prove runs: C test programs, Lua tests (*.lua), shell tests (*.sh).
+TEST_RUN  = $(TEST_BIN) $(sort $(wildcard tests/*/*.t.lua tests/*/*.t.sh))
+
+.PHONY: all test clean bench demo
+all: bin/strata
+
+bin/strata: $(BUILD)/engine/main.o $(LIB)
+	@mkdir -p bin
+	$(CC) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c tests/tap.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
+
+test: bin/strata $(TEST_BIN)
+	prove -j2 --exec tests/run-one $(TEST_RUN)
+
+bench: bin/strata
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

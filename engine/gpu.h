@@ -1,0 +1,22 @@
+/* The few CUDA runtime calls the core needs, behind plain C functions, so
+ * that a CPU-only build links against gpu_none.c instead of the CUDA runtime. */
+#ifndef STRATA_GPU_H
+#define STRATA_GPU_H
+
+#include <stddef.h>
+
+#include "device.h"
+
+/* Number of usable devices (0 without a driver or in a CPU-only build). */
+int st_gpu_count(void);
+/* Why st_gpu_count() is 0, for the fallback message. */
+const char *st_gpu_unavailable_reason(void);
+
+void *st_gpu_malloc(int index, size_t nbytes); /* NULL on failure */
+void st_gpu_free(int index, void *ptr);
+
+/* Copies nbytes between any two devices; returns 0 or -1 with an error. */
+int st_gpu_memcpy(void *dst, st_device ddev, const void *src, st_device sdev, size_t nbytes);
+int st_gpu_memset(void *dst, int index, int byte, size_t nbytes);
+
+#endif

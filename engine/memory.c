@@ -1,0 +1,156 @@
+#include "memory.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "gpu.h"
+
+/* Free blocks are kept in buckets keyed by a rounded size class; a freed block
+ * returns to its class and the next request of that class reuses it. Sizes are
+ * rounded up to 1/4 of their power of two, so the waste is at most 25%. */
+
+typedef struct block {
+  void *ptr;
+  size_t size; /* rounded size */
+  struct block *next;
+} block;
+
+#define N_BUCKETS 256
+#define LIVE_BUCKETS 4096
+
+typedef struct {
+  block *free_lists[N_BUCKETS]; /* indexed by size class */
+  block *live[LIVE_BUCKETS];    /* handed-out blocks, hashed by pointer */
+  st_mem_stats stats;
+} allocator;
+
+static allocator allocators[2]; /* [ST_CPU], [ST_CUDA] (one GPU for now) */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long fail_countdown = 0;
+
+static size_t round_size(size_t n, int *cls) {
+  if (n < 256) n = 256;
+  int p = 63 - __builtin_clzll((unsigned long long)n); /* floor(log2 n) */
+  size_t quarter = (size_t)1 << (p - 2);
+  size_t r = (n + quarter - 1) / quarter * quarter;
+  int q = (int)((r >> (p - 2)) - 4); /* 0..4 */
+  *cls = (p * 5 + q) % N_BUCKETS;
+  return r;
+}
+
+static size_t live_hash(void *p) { return ((uintptr_t)p >> 6) % LIVE_BUCKETS; }
+
+static void *system_alloc(st_device dev, size_t n) {
+  if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
+  if (dev.kind == ST_CPU) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n) != 0) return NULL;
+    return p;
+  }
+  return st_gpu_malloc(dev.index, n);
+}
+
+static void system_free(st_device dev, void *p) {
+  if (dev.kind == ST_CPU) free(p);
+  else st_gpu_free(dev.index, p);
+}
+
+static void empty_locked(allocator *a, st_device dev) {
+  for (int i = 0; i < N_BUCKETS; i++) {
+    block *b = a->free_lists[i];
+    while (b) {
+      block *next = b->next;
+      system_free(dev, b->ptr);
+      a->stats.cached -= b->size;
+      free(b);
+      b = next;
+    }
+    a->free_lists[i] = NULL;
+  }
+}
+
+static const char *human(size_t n, char *buf, size_t len) {
+  const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 4) { v /= 1024; u++; }
+  snprintf(buf, len, "%.1f %s", v, unit[u]);
+  return buf;
+}
+
+void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
+  int cls;
+  size_t size = round_size(nbytes, &cls);
+  allocator *a = &allocators[dev.kind];
+  pthread_mutex_lock(&lock);
+  block *b = NULL, **pp = &a->free_lists[cls];
+  while (*pp && (*pp)->size != size) pp = &(*pp)->next;
+  if (*pp) {
+    b = *pp;
+    *pp = b->next;
+    a->stats.cached -= size;
+  } else {
+    void *p = system_alloc(dev, size);
+    if (!p) { /* give back the cache and try once more */
+      empty_locked(a, dev);
+      p = system_alloc(dev, size);
+    }
+    b = p ? malloc(sizeof *b) : NULL;
+    if (!b) {
+      if (p) system_free(dev, p);
+      char h1[32], h2[32];
+      pthread_mutex_unlock(&lock);
+      st_error("out of memory on %s allocating %s for %s (%s already in use)", st_device_name(dev),
+               human(nbytes, h1, sizeof h1), what ? what : "a tensor", human(a->stats.in_use, h2, sizeof h2));
+      return NULL;
+    }
+    b->ptr = p;
+    b->size = size;
+    a->stats.n_system_allocs++;
+  }
+  size_t h = live_hash(b->ptr);
+  b->next = a->live[h];
+  a->live[h] = b;
+  a->stats.in_use += size;
+  if (a->stats.in_use > a->stats.peak) a->stats.peak = a->stats.in_use;
+  pthread_mutex_unlock(&lock);
+  return b->ptr;
+}
+
+void st_mem_free(st_device dev, void *ptr) {
+  if (!ptr) return;
+  allocator *a = &allocators[dev.kind];
+  pthread_mutex_lock(&lock);
+  block **pp = &a->live[live_hash(ptr)];
+  while (*pp && (*pp)->ptr != ptr) pp = &(*pp)->next;
+  block *b = *pp;
+  if (b) {
+    *pp = b->next;
+    int cls;
+    round_size(b->size, &cls);
+    b->next = a->free_lists[cls];
+    a->free_lists[cls] = b;
+    a->stats.in_use -= b->size;
+    a->stats.cached += b->size;
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+void st_mem_empty_cache(st_device dev) {
+  pthread_mutex_lock(&lock);
+  empty_locked(&allocators[dev.kind], dev);
+  pthread_mutex_unlock(&lock);
+}
+
+st_mem_stats st_mem_get_stats(st_device dev) {
+  pthread_mutex_lock(&lock);
+  st_mem_stats s = allocators[dev.kind].stats;
+  pthread_mutex_unlock(&lock);
+  return s;
+}
+
+void st_mem_fail_after(long n) { fail_countdown = n; }

@@ -1,0 +1,35 @@
+/* Caching allocators, one per device.
+ *
+ * Training allocates the same sizes every iteration; keeping freed blocks in
+ * per-size free lists turns those allocations into list pops (and, on the GPU,
+ * keeps cudaMalloc/cudaFree out of the training loop).
+ */
+#ifndef STRATA_MEMORY_H
+#define STRATA_MEMORY_H
+
+#include <stddef.h>
+
+#include "device.h"
+
+/* Returns a block of at least nbytes (64-byte aligned) or NULL with an error
+ * naming the size and device. `what` names the tensor for that message. */
+void *st_mem_alloc(st_device dev, size_t nbytes, const char *what);
+void st_mem_free(st_device dev, void *ptr);
+
+/* Returns every cached free block to the system. */
+void st_mem_empty_cache(st_device dev);
+
+typedef struct {
+  size_t in_use;   /* bytes handed out and not yet freed */
+  size_t cached;   /* bytes held in free lists */
+  size_t peak;     /* high-water mark of in_use */
+  size_t n_system_allocs; /* calls that went to malloc / cudaMalloc */
+} st_mem_stats;
+
+st_mem_stats st_mem_get_stats(st_device dev);
+
+/* Test hook: when set to n > 0, the n-th following system allocation fails, as
+ * if the machine ran out of memory. */
+void st_mem_fail_after(long n);
+
+#endif
