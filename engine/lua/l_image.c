@@ -1,0 +1,27 @@
+/* strata.image: read and write PNG/JPEG as [3, H, W] tensors in 0..255. */
+#include "../error.h"
+#include "../io/image.h"
+#include "lstrata.h"
+
+static int l_read(lua_State *L) {
+  lst_push_tensor(L, st_image_read(luaL_checkstring(L, 1)));
+  return 1;
+}
+
+/* write(path, t): t is [3,H,W] or [1,3,H,W]; a tensor on a GPU is copied back first. */
+static int l_write(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  st_tensor *t = lst_check_tensor(L, 2), *host = t;
+  if (st_tensor_device(t).kind != ST_CPU && !(host = st_tensor_to(t, st_cpu()))) return lst_error(L);
+  int rc = st_image_write(path, host);
+  if (host != t) st_tensor_release(host);
+  if (rc != 0) return lst_error(L);
+  return 0;
+}
+
+static const luaL_Reg functions[] = {{"read", l_read}, {"write", l_write}, {NULL, NULL}};
+
+void lst_open_image(lua_State *L) {
+  luaL_newlib(L, functions);
+  lua_setfield(L, -2, "image");
+}

@@ -1,0 +1,86 @@
+/* strata.sys: the few OS facilities experiment code needs (clock, files, devices). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../error.h"
+#include "../gpu.h"
+#include "lstrata.h"
+
+static int l_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
+  return 1;
+}
+
+/* mkdir_p(path): creates path and its parents; an existing directory is fine. */
+static int l_mkdir_p(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) return luaL_error(L, "path too long: %s", path);
+  strcpy(buf, path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return luaL_error(L, "cannot create directory '%s': %s", buf, strerror(errno));
+      *p = c;
+      if (!c) break;
+    }
+  }
+  return 0;
+}
+
+static int l_exists(lua_State *L) {
+  struct stat st;
+  lua_pushboolean(L, stat(luaL_checkstring(L, 1), &st) == 0);
+  return 1;
+}
+
+static int l_is_dir(lua_State *L) {
+  struct stat st;
+  lua_pushboolean(L, stat(luaL_checkstring(L, 1), &st) == 0 && S_ISDIR(st.st_mode));
+  return 1;
+}
+
+/* write_atomic(path, text): temp file, fsync, rename, so readers never see half a file. */
+static int l_write_atomic(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t n;
+  const char *text = luaL_checklstring(L, 2, &n);
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  if (!f) return luaL_error(L, "cannot write '%s': %s", path, strerror(errno));
+  int ok = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    int e = errno;
+    remove(tmp);
+    return luaL_error(L, "cannot write '%s': %s", path, strerror(e));
+  }
+  return 0;
+}
+
+static int l_cuda_available(lua_State *L) {
+  lua_pushboolean(L, st_gpu_count() > 0);
+  lua_pushstring(L, st_gpu_unavailable_reason());
+  return 2;
+}
+
+static const luaL_Reg functions[] = {{"clock", l_clock},
+                                     {"mkdir_p", l_mkdir_p},
+                                     {"exists", l_exists},
+                                     {"is_dir", l_is_dir},
+                                     {"write_atomic", l_write_atomic},
+                                     {"cuda_available", l_cuda_available},
+                                     {NULL, NULL}};
+
+void lst_open_sys(lua_State *L) {
+  luaL_newlib(L, functions);
+  lua_setfield(L, -2, "sys");
+}

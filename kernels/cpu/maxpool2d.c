@@ -1,0 +1,59 @@
+/* CPU max pooling. Padding is never read: each window is clipped to the plane
+ * (the op guarantees every window holds at least one real cell), which is the
+ * same as padding with -inf. */
+#include "kernels/cpu/maxpool2d.h"
+
+#include <string.h>
+
+/* Offset within the plane of the window's maximum: the first one in row-major
+ * order (strict >), or the first NaN, as PyTorch picks. Forward and backward
+ * share it so that the gradient goes where the value came from. */
+static inline int64_t window_argmax(const float *x, int64_t h, int64_t w, int64_t i, int64_t j,
+                                    const st_maxpool2d_params *p) {
+  int64_t h0 = i * p->stride_h - p->pad_top, w0 = j * p->stride_w - p->pad_left;
+  int64_t h1 = h0 + p->kernel_h, w1 = w0 + p->kernel_w;
+  if (h0 < 0) h0 = 0;
+  if (w0 < 0) w0 = 0;
+  if (h1 > h) h1 = h;
+  if (w1 > w) w1 = w;
+  int64_t best = h0 * w + w0;
+  float m = x[best];
+  if (m != m) return best;
+  for (int64_t r = h0; r < h1; r++)
+    for (int64_t c = w0; c < w1; c++) {
+      float v = x[r * w + c];
+      if (v > m) {
+        m = v;
+        best = r * w + c;
+      } else if (v != v) {
+        return r * w + c;
+      }
+    }
+  return best;
+}
+
+void st_cpu_maxpool2d_forward(float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                              int64_t ow, const st_maxpool2d_params *p) {
+#pragma omp parallel for schedule(static)
+  for (int64_t q = 0; q < planes; q++) {
+    const float *xp = x + q * h * w;
+    float *yp = y + q * oh * ow;
+    for (int64_t i = 0; i < oh; i++)
+      for (int64_t j = 0; j < ow; j++) yp[i * ow + j] = xp[window_argmax(xp, h, w, i, j, p)];
+  }
+}
+
+void st_cpu_maxpool2d_backward(float *dx, const float *dy, const float *x, int64_t planes, int64_t h, int64_t w,
+                               int64_t oh, int64_t ow, const st_maxpool2d_params *p) {
+  /* One plane per thread: overlapping windows add into the same dx cells
+   * only within a plane, so there is no race. */
+#pragma omp parallel for schedule(static)
+  for (int64_t q = 0; q < planes; q++) {
+    const float *xp = x + q * h * w;
+    const float *dyp = dy + q * oh * ow;
+    float *dxp = dx + q * h * w;
+    memset(dxp, 0, (size_t)(h * w) * sizeof(float));
+    for (int64_t i = 0; i < oh; i++)
+      for (int64_t j = 0; j < ow; j++) dxp[window_argmax(xp, h, w, i, j, p)] += dyp[i * ow + j];
+  }
+}

@@ -1,0 +1,139 @@
+-- The `strata` command line: subcommands dispatched from bin/strata.
+local core = require "strata.core"
+local util = require "strata.util"
+
+local cli = {}
+
+local usage = [[
+usage: strata <command> [arguments]
+
+commands:
+  run FILE.lua [args...]                  run a Lua file (an experiment or a script)
+  stylize --model MODEL.h5 [--device D] [--size WxH] IN OUT
+                                          stylize an image with a trained transformer
+  weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
+  help                                    this text
+]]
+
+-- Splits "--name value" options (listed in `known`) from positional arguments.
+local function parse_options(args, known, command)
+  local opts, pos = {}, {}
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    local name = a:match("^%-%-([%w%-]+)$")
+    if name then
+      if not known[name] then
+        local names = {}
+        for k in pairs(known) do names[#names + 1] = k end
+        local near = util.closest(name, names)
+        util.fail("%s: unknown option --%s%s", command, name, near and (" (did you mean --" .. near .. "?)") or "")
+      end
+      if i == #args then util.fail("%s: option --%s needs a value", command, name) end
+      opts[name] = args[i + 1]
+      i = i + 2
+    else
+      pos[#pos + 1] = a
+      i = i + 1
+    end
+  end
+  return opts, pos
+end
+
+local function parse_size(s, command)
+  local w, h = s:match("^(%d+)x(%d+)$")
+  if not w then util.fail("%s: --size '%s' is not WIDTHxHEIGHT (e.g. 256x256)", command, s) end
+  return { tonumber(w), tonumber(h) }
+end
+
+local function check_device(dev)
+  if dev and dev ~= "cpu" then
+    local ok, why = core.sys.cuda_available()
+    if not ok then
+      io.stderr:write(string.format("strata: %s requested but %s; running on the CPU\n", dev, why))
+      return "cpu"
+    end
+  end
+  return dev or "cpu"
+end
+
+function cli.run(args)
+  local file = args[1]
+  if not file then util.fail("run: which file? usage: strata run FILE.lua [args...]") end
+  if not core.sys.exists(file) then util.fail("run: cannot open '%s': no such file", file) end
+  local chunk, err = loadfile(file)
+  if not chunk then util.fail("%s", err) end
+  local script_args = { table.unpack(args, 2) }
+  _G.arg = script_args
+  _G.arg[0] = file
+  local result = chunk(table.unpack(script_args))
+  if type(result) == "table" then
+    local ok, train = pcall(require, "strata.train")
+    if not ok then util.fail("%s returns an experiment table, but this build has no trainer (strata.train)", file) end
+    return train.main(result, file, script_args)
+  end
+  return 0
+end
+
+function cli.stylize(args)
+  local opts, pos = parse_options(args, { model = true, device = true, size = true }, "stylize")
+  if not opts.model then util.fail("stylize: --model MODEL.h5 is required") end
+  if #pos ~= 2 then util.fail("stylize: expected an input and an output image, got %d paths", #pos) end
+  local stylize = require "strata.stylize"
+  local device = check_device(opts.device)
+  local net = stylize.load_model(opts.model, device)
+  local t0 = core.sys.clock()
+  local y = stylize.file(net, pos[1], pos[2], { device = device, size = opts.size and parse_size(opts.size, "stylize") })
+  print(string.format("wrote %s (%dx%d) in %.2f s", pos[2], y:size(3), y:size(2), core.sys.clock() - t0))
+  return 0
+end
+
+local importers = {
+  engstrom = function(src)
+    local w = core.weights.import_engstrom(src)
+    local transformer = require "strata.models.transformer"
+    -- Building the network checks every imported name and shape.
+    local net = transformer.from_weights(w)
+    w.attrs = transformer.attrs(net.config)
+    w.attrs.source = src
+    return w
+  end,
+}
+
+function cli.weights(args)
+  local sub = args[1]
+  if sub ~= "import" then util.fail("weights: expected 'weights import FORMAT SRC OUT.h5'") end
+  local format, src, out = args[2], args[3], args[4]
+  local names = {}
+  for k in pairs(importers) do names[#names + 1] = k end
+  table.sort(names)
+  if not importers[format] then
+    local near = format and util.closest(format, names)
+    util.fail("weights import: unknown format '%s' (known: %s)%s", tostring(format), table.concat(names, ", "),
+      near and (" — did you mean '" .. near .. "'?") or "")
+  end
+  if not src or not out then util.fail("weights import %s: expected SRC and OUT.h5", format) end
+  local w = importers[format](src)
+  core.weights.save(out, w)
+  local n = 0
+  for _, name in ipairs(w.order) do n = n + w.params[name]:numel() end
+  print(string.format("wrote %s: %d tensors, %d parameters", out, #w.order, n))
+  return 0
+end
+
+function cli.main(argv)
+  local cmd = argv[1]
+  local rest = { table.unpack(argv, 2) }
+  if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then
+    io.write(usage)
+    return cmd == nil and 1 or 0
+  end
+  local f = cli[cmd]
+  if type(f) ~= "function" or cmd == "main" then
+    local near = util.closest(cmd, { "run", "stylize", "weights", "help" })
+    util.fail("unknown command '%s'%s; see 'strata help'", cmd, near and (" (did you mean '" .. near .. "'?)") or "")
+  end
+  return f(rest)
+end
+
+return cli

@@ -1,0 +1,4 @@
+-- Network definitions assembled from strata.nn modules.
+return {
+  transformer = require "strata.models.transformer",
+}

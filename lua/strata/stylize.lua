@@ -1,0 +1,32 @@
+-- Inference: run a trained transformer on an image of any size.
+local core = require "strata.core"
+local transformer = require "strata.models.transformer"
+
+local M = {}
+
+-- Loads a model file into a network on `device` ("cpu" by default).
+function M.load_model(path, device)
+  local net = transformer.from_weights(core.weights.load(path), device)
+  return net:evaluate()
+end
+
+-- Stylizes one image tensor [3,H,W] in 0..255; returns [3,H',W'] (unclipped:
+-- image.write rounds and clamps). H' = 4*ceil(ceil(H/2)/2) with 'same' padding.
+function M.image(net, img, device)
+  local x = img:view({ 1, img:size(1), img:size(2), img:size(3) })
+  if device and device ~= "cpu" then x = x:to(device) end
+  local y = net:forward(x)
+  return y:view({ y:size(2), y:size(3), y:size(4) })
+end
+
+-- Reads `input`, optionally squashes it to size {w, h}, stylizes, writes `output`.
+function M.file(net, input, output, opts)
+  opts = opts or {}
+  local img = core.image.read(input)
+  if opts.size then img = core.ops.resize(img, opts.size[2], opts.size[1]) end
+  local y = M.image(net, img, opts.device)
+  core.image.write(output, y)
+  return y
+end
+
+return M

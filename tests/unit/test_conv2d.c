@@ -1,0 +1,354 @@
+/* conv2d: forward against a naive direct convolution, backward against a
+ * naive double-precision backward and central finite differences, tiling,
+ * gradient accumulation, NULL gradients, argument errors, TF 'SAME' pads. */
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/error.h"
+#include "engine/ops/ops.h"
+#include "kernels/cpu/im2col.h"
+#include "tap.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static float frand(void) { /* uniform in [-1, 1) */
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (float)((rng >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0);
+}
+static st_tensor *rand_t(int ndim, const int64_t *s) {
+  st_tensor *t = st_tensor_new(ndim, s, st_cpu());
+  for (int64_t i = 0; i < t->numel; i++) st_tensor_data(t)[i] = frand();
+  return t;
+}
+
+typedef struct {
+  const char *name;
+  int N, C, H, W, K, kh, kw, sh, sw, pt, pb, pl, pr;
+  st_pad_mode mode;
+  int bias;
+} cfg;
+
+static int out_h(const cfg *c) { return (c->H + c->pt + c->pb - c->kh) / c->sh + 1; }
+static int out_w(const cfg *c) { return (c->W + c->pl + c->pr - c->kw) / c->sw + 1; }
+static st_conv2d_params params(const cfg *c) {
+  st_conv2d_params p = {c->sh, c->sw, c->pt, c->pb, c->pl, c->pr, c->mode};
+  return p;
+}
+
+/* Index into the unpadded input for padded position t - before, or -1 for a zero. */
+static int src(int t, int n, st_pad_mode mode) {
+  if (t >= 0 && t < n) return t;
+  if (mode == ST_PAD_ZERO) return -1;
+  if (mode == ST_PAD_REFLECT) return t < 0 ? -t : 2 * (n - 1) - t;
+  return t < 0 ? 0 : n - 1;
+}
+
+/* The 7 nested loops, in double. */
+static void naive_forward(const cfg *c, const float *x, const float *w, const float *b, double *y) {
+  int OH = out_h(c), OW = out_w(c);
+  for (int n = 0; n < c->N; n++)
+    for (int k = 0; k < c->K; k++)
+      for (int oh = 0; oh < OH; oh++)
+        for (int ow = 0; ow < OW; ow++) {
+          double s = b ? b[k] : 0.0;
+          for (int ch = 0; ch < c->C; ch++)
+            for (int i = 0; i < c->kh; i++)
+              for (int j = 0; j < c->kw; j++) {
+                int ih = src(oh * c->sh - c->pt + i, c->H, c->mode), iw = src(ow * c->sw - c->pl + j, c->W, c->mode);
+                if (ih < 0 || iw < 0) continue;
+                s += (double)w[((k * c->C + ch) * c->kh + i) * c->kw + j] *
+                     x[((n * c->C + ch) * c->H + ih) * c->W + iw];
+              }
+          y[((n * c->K + k) * OH + oh) * OW + ow] = s;
+        }
+}
+
+static void naive_backward(const cfg *c, const float *dy, const float *x, const float *w, double *dx, double *dw,
+                           double *db) {
+  int OH = out_h(c), OW = out_w(c);
+  memset(dx, 0, sizeof(double) * (size_t)(c->N * c->C * c->H * c->W));
+  memset(dw, 0, sizeof(double) * (size_t)(c->K * c->C * c->kh * c->kw));
+  memset(db, 0, sizeof(double) * (size_t)c->K);
+  for (int n = 0; n < c->N; n++)
+    for (int k = 0; k < c->K; k++)
+      for (int oh = 0; oh < OH; oh++)
+        for (int ow = 0; ow < OW; ow++) {
+          double g = dy[((n * c->K + k) * OH + oh) * OW + ow];
+          db[k] += g;
+          for (int ch = 0; ch < c->C; ch++)
+            for (int i = 0; i < c->kh; i++)
+              for (int j = 0; j < c->kw; j++) {
+                int ih = src(oh * c->sh - c->pt + i, c->H, c->mode), iw = src(ow * c->sw - c->pl + j, c->W, c->mode);
+                if (ih < 0 || iw < 0) continue;
+                int xi = ((n * c->C + ch) * c->H + ih) * c->W + iw, wi = ((k * c->C + ch) * c->kh + i) * c->kw + j;
+                dx[xi] += g * w[wi];
+                dw[wi] += g * x[xi];
+              }
+        }
+}
+
+/* max over i of |a - b| / (1 + |b|) */
+static double max_err(const float *a, const double *b, int64_t n) {
+  double m = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double e = fabs(a[i] - b[i]) / (1.0 + fabs(b[i]));
+    if (!(e <= m)) m = e; /* NaN sticks */
+  }
+  return m;
+}
+
+/* L = sum(y * r) with the op under test. */
+static double loss(const cfg *c, st_tensor *y, st_tensor *x, st_tensor *w, st_tensor *b, const st_tensor *r) {
+  st_conv2d_params p = params(c);
+  if (st_conv2d_forward(y, x, w, b, &p) != 0) return NAN;
+  double s = 0;
+  for (int64_t i = 0; i < y->numel; i++) s += (double)st_tensor_data(y)[i] * st_tensor_data(r)[i];
+  return s;
+}
+
+/* Central differences on up to `samples` elements of t against the analytic gradient g. */
+static int fd_check(const cfg *c, st_tensor *t, const float *g, int samples, st_tensor *y, st_tensor *x,
+                    st_tensor *w, st_tensor *b, const st_tensor *r, double *worst) {
+  const float eps = 1e-2f;
+  int bad = 0;
+  int64_t step = t->numel / samples + 1;
+  for (int64_t i = (int64_t)((frand() + 1) * 0.5 * (double)step) % step; i < t->numel; i += step) {
+    float *v = st_tensor_data(t) + i, old = *v;
+    *v = old + eps;
+    double lp = loss(c, y, x, w, b, r);
+    *v = old - eps;
+    double lm = loss(c, y, x, w, b, r);
+    *v = old;
+    double fd = (lp - lm) / (2.0 * eps), e = fabs(fd - g[i]);
+    if (!(e <= 2e-3 + 1e-2 * fabs(g[i]))) bad++;
+    if (!(e <= *worst)) *worst = e;
+  }
+  return bad == 0;
+}
+
+static void check_case(const cfg *c, int with_fd) {
+  int64_t xs[4] = {c->N, c->C, c->H, c->W}, ws[4] = {c->K, c->C, c->kh, c->kw}, bs[1] = {c->K};
+  int64_t ys[4] = {c->N, c->K, out_h(c), out_w(c)}, got[4];
+  st_tensor *x = rand_t(4, xs), *w = rand_t(4, ws), *b = c->bias ? rand_t(1, bs) : NULL;
+  st_tensor *y = st_tensor_new(4, ys, st_cpu()), *r = rand_t(4, ys);
+  st_conv2d_params p = params(c);
+
+  int rc = st_conv2d_shape(x, w, &p, got);
+  tap_ok(rc == 0 && !memcmp(got, ys, sizeof ys), "%s: shape [%lld, %lld, %lld, %lld]", c->name, (long long)ys[0],
+         (long long)ys[1], (long long)ys[2], (long long)ys[3]);
+
+  double *yr = malloc(sizeof(double) * (size_t)y->numel);
+  naive_forward(c, st_tensor_data(x), st_tensor_data(w), b ? st_tensor_data(b) : NULL, yr);
+  st_tensor_fill(y, NAN);
+  rc = st_conv2d_forward(y, x, w, b, &p);
+  double e = max_err(st_tensor_data(y), yr, y->numel);
+  if (!tap_ok(rc == 0 && e <= 1e-4, "%s: forward matches naive (max rel err %.2g)", c->name, e) && rc)
+    tap_diag("%s", st_last_error());
+
+  /* Backward with dy = r, so dx/dw/db are the gradients of L = sum(y * r). dx
+   * starts as NaN (it must be overwritten); dw and db start at zero (accumulated). */
+  st_tensor *dx = st_tensor_new(4, xs, st_cpu()), *dw = st_tensor_zeros(4, ws, st_cpu());
+  st_tensor *db = st_tensor_zeros(1, bs, st_cpu());
+  st_tensor_fill(dx, NAN);
+  rc = st_conv2d_backward(dx, dw, db, r, x, w, &p);
+  double *dxr = malloc(sizeof(double) * (size_t)x->numel), *dwr = malloc(sizeof(double) * (size_t)w->numel),
+         dbr[64];
+  naive_backward(c, st_tensor_data(r), st_tensor_data(x), st_tensor_data(w), dxr, dwr, dbr);
+  double ex = max_err(st_tensor_data(dx), dxr, x->numel), ew = max_err(st_tensor_data(dw), dwr, w->numel),
+         eb = max_err(st_tensor_data(db), dbr, c->K);
+  if (!tap_ok(rc == 0 && ex <= 1e-4 && ew <= 1e-4 && eb <= 1e-4,
+              "%s: backward matches naive double (dx %.2g, dw %.2g, db %.2g)", c->name, ex, ew, eb) &&
+      rc)
+    tap_diag("%s", st_last_error());
+
+  if (with_fd) {
+    double wx = 0, ww = 0, wb = 0;
+    int okx = fd_check(c, x, st_tensor_data(dx), 24, y, x, w, b, r, &wx);
+    int okw = fd_check(c, w, st_tensor_data(dw), 24, y, x, w, b, r, &ww);
+    int okb = !b || fd_check(c, b, st_tensor_data(db), c->K, y, x, w, b, r, &wb);
+    tap_ok(okx && okw && okb, "%s: dx, dw%s match finite differences (max abs err %.2g, %.2g, %.2g)", c->name,
+           b ? ", db" : "", wx, ww, wb);
+  }
+  free(yr);
+  free(dxr);
+  free(dwr);
+  st_tensor_release(x);
+  st_tensor_release(w);
+  st_tensor_release(b);
+  st_tensor_release(y);
+  st_tensor_release(r);
+  st_tensor_release(dx);
+  st_tensor_release(dw);
+  st_tensor_release(db);
+}
+
+static int same_tensor(const st_tensor *a, const st_tensor *b, double tol) {
+  for (int64_t i = 0; i < a->numel; i++)
+    if (!(fabs(st_tensor_data(a)[i] - st_tensor_data(b)[i]) <= tol * (1 + fabs(st_tensor_data(b)[i])))) return 0;
+  return 1;
+}
+
+/* dw/db accumulate across calls; dx is assigned; NULL gradients are skipped. */
+static void check_accumulate_and_null(void) {
+  cfg c = {"acc", 2, 3, 7, 5, 4, 3, 3, 2, 1, 1, 0, 2, 1, ST_PAD_REFLECT, 1};
+  int64_t xs[4] = {2, 3, 7, 5}, ws[4] = {4, 3, 3, 3}, bs[1] = {4}, ys[4] = {2, 4, out_h(&c), out_w(&c)};
+  st_conv2d_params p = params(&c);
+  st_tensor *x = rand_t(4, xs), *w = rand_t(4, ws), *dy = rand_t(4, ys);
+  st_tensor *dx1 = st_tensor_new(4, xs, st_cpu()), *dw1 = st_tensor_zeros(4, ws, st_cpu()),
+            *db1 = st_tensor_zeros(1, bs, st_cpu());
+  st_conv2d_backward(dx1, dw1, db1, dy, x, w, &p);
+
+  st_tensor *dx = st_tensor_new(4, xs, st_cpu()), *dw = rand_t(4, ws), *db = rand_t(1, bs);
+  st_tensor *dw0 = st_tensor_clone(dw), *db0 = st_tensor_clone(db);
+  int rc = st_conv2d_backward(dx, dw, db, dy, x, w, &p) | st_conv2d_backward(dx, dw, db, dy, x, w, &p);
+  int good = rc == 0;
+  for (int64_t i = 0; i < dw->numel; i++)
+    good &= fabs(st_tensor_data(dw)[i] - (st_tensor_data(dw0)[i] + 2 * st_tensor_data(dw1)[i])) <=
+            1e-4 * (1 + fabs(st_tensor_data(dw1)[i]));
+  for (int64_t i = 0; i < db->numel; i++)
+    good &= fabs(st_tensor_data(db)[i] - (st_tensor_data(db0)[i] + 2 * st_tensor_data(db1)[i])) <=
+            1e-4 * (1 + fabs(st_tensor_data(db1)[i]));
+  tap_ok(good, "backward twice: dw and db accumulate (w0 + 2g), not overwrite");
+  tap_ok(same_tensor(dx, dx1, 1e-6), "backward twice: dx is assigned, not accumulated");
+
+  st_tensor *dxa = st_tensor_new(4, xs, st_cpu()), *dwa = st_tensor_zeros(4, ws, st_cpu()),
+            *dba = st_tensor_zeros(1, bs, st_cpu());
+  rc = st_conv2d_backward(dxa, NULL, NULL, dy, x, w, &p);
+  tap_ok(rc == 0 && same_tensor(dxa, dx1, 1e-6), "backward with only dx");
+  rc = st_conv2d_backward(NULL, dwa, NULL, dy, x, w, &p);
+  tap_ok(rc == 0 && same_tensor(dwa, dw1, 1e-6), "backward with only dw");
+  rc = st_conv2d_backward(NULL, NULL, dba, dy, x, w, &p);
+  tap_ok(rc == 0 && same_tensor(dba, db1, 1e-6), "backward with only db");
+  tap_ok(st_conv2d_backward(NULL, NULL, NULL, dy, x, w, &p) == 0, "backward with no gradients at all");
+
+  st_tensor *all[] = {x, w, dy, dx1, dw1, db1, dx, dw, db, dw0, db0, dxa, dwa, dba};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) st_tensor_release(all[i]);
+}
+
+static void expect_error(int rc, const char *what, const char *s1, const char *s2) {
+  const char *m = st_last_error();
+  if (!tap_ok(rc == -1 && strstr(m, s1) && (!s2 || strstr(m, s2)), "error: %s", what))
+    tap_diag("rc %d, message: %s", rc, m);
+  st_clear_error();
+}
+
+static void check_errors(void) {
+  int64_t xs[4] = {2, 3, 7, 5}, ws[4] = {4, 3, 3, 3}, ys[4] = {2, 4, 7, 5}, x3[3] = {3, 7, 5}, w2[4] = {4, 2, 3, 3};
+  int64_t w9[4] = {4, 3, 9, 9}, b5[1] = {5}, bad_y[4] = {2, 4, 5, 3};
+  st_conv2d_params p = {1, 1, 1, 1, 1, 1, ST_PAD_ZERO}, p0 = {1, 1, 0, 0, 0, 0, ST_PAD_ZERO};
+  st_tensor *x = rand_t(4, xs), *w = rand_t(4, ws), *y = st_tensor_new(4, ys, st_cpu());
+  st_tensor *xbad = rand_t(3, x3), *wc = rand_t(4, w2), *wbig = rand_t(4, w9), *b = rand_t(1, b5);
+  st_tensor *ybad = st_tensor_new(4, bad_y, st_cpu()), *dwbad = rand_t(4, w2);
+  int64_t out[4];
+
+  expect_error(st_conv2d_forward(y, xbad, w, NULL, &p), "x not 4-D", "conv2d x", "[3, 7, 5]");
+  expect_error(st_conv2d_forward(y, x, wc, NULL, &p), "C of x differs from w", "[2, 3, 7, 5]", "[4, 2, 3, 3]");
+  expect_error(st_conv2d_forward(ybad, x, w, NULL, &p), "y of the wrong shape", "conv2d forward y",
+               "expected shape [2, 4, 7, 5], got [2, 4, 5, 3]");
+  expect_error(st_conv2d_forward(y, x, w, b, &p), "bias of the wrong length", "conv2d forward b",
+               "expected shape [4], got [5]");
+  expect_error(st_conv2d_shape(x, wbig, &p0, out), "kernel larger than the input", "9x9", "negative");
+  st_conv2d_params pr = {1, 1, 7, 0, 0, 0, ST_PAD_REFLECT};
+  expect_error(st_conv2d_shape(x, w, &pr, out), "reflect pad not smaller than the input", "reflect", NULL);
+  st_conv2d_params ps = {0, 1, 0, 0, 0, 0, ST_PAD_ZERO};
+  expect_error(st_conv2d_shape(x, w, &ps, out), "stride 0", "stride", NULL);
+  st_conv2d_params pn = {1, 1, -1, 0, 0, 0, ST_PAD_ZERO};
+  expect_error(st_conv2d_shape(x, w, &pn, out), "negative pad", "negative", NULL);
+  expect_error(st_conv2d_backward(NULL, NULL, NULL, ybad, x, w, &p), "dy of the wrong shape", "conv2d backward dy",
+               "[2, 4, 7, 5]");
+  expect_error(st_conv2d_backward(NULL, dwbad, NULL, y, x, w, &p), "dw of the wrong shape", "conv2d backward dw",
+               "[4, 3, 3, 3]");
+  expect_error(st_conv2d_backward(ybad, NULL, NULL, y, x, w, &p), "dx of the wrong shape", "conv2d backward dx",
+               "[2, 3, 7, 5]");
+  expect_error(st_conv2d_backward(NULL, NULL, b, y, x, w, &p), "db of the wrong length", "conv2d backward db", "[4]");
+
+  st_tensor *all[] = {x, w, y, xbad, wc, wbig, b, ybad, dwbad};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) st_tensor_release(all[i]);
+}
+
+static void check_same_pads(void) {
+  struct { int in, k, s, b, a; } t[] = {{256, 3, 2, 0, 1}, {237, 3, 2, 1, 1}, {474, 9, 1, 4, 4}, {8, 3, 2, 0, 1},
+                                        {7, 1, 2, 0, 0},   {5, 3, 1, 1, 1}};
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+    int b = -9, a = -9;
+    st_same_pads(t[i].in, t[i].k, t[i].s, &b, &a);
+    tap_ok(b == t[i].b && a == t[i].a, "st_same_pads(in %d, k %d, s %d) = (%d, %d), expected (%d, %d)", t[i].in,
+           t[i].k, t[i].s, b, a, t[i].b, t[i].a);
+  }
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Not asserted: how close to BLAS speed a typical residual-block conv runs. */
+static void timing(void) {
+  int64_t xs[4] = {1, 128, 64, 64}, ws[4] = {128, 128, 3, 3};
+  st_tensor *x = rand_t(4, xs), *w = rand_t(4, ws), *y = st_tensor_new(4, xs, st_cpu());
+  st_tensor *dx = st_tensor_new(4, xs, st_cpu()), *dw = st_tensor_zeros(4, ws, st_cpu());
+  st_conv2d_params p = {1, 1, 1, 1, 1, 1, ST_PAD_ZERO};
+  double flop = 2.0 * 128 * 128 * 9 * 64 * 64;
+  st_conv2d_forward(y, x, w, NULL, &p);
+  int reps = 5;
+  double t0 = now();
+  for (int i = 0; i < reps; i++) st_conv2d_forward(y, x, w, NULL, &p);
+  double tf = (now() - t0) / reps;
+  t0 = now();
+  for (int i = 0; i < reps; i++) st_conv2d_backward(dx, dw, NULL, y, x, w, &p);
+  double tb = (now() - t0) / reps;
+  tap_diag("conv2d 128->128 3x3 on 1x128x64x64: forward %.2f ms (%.1f GFLOP/s), backward dx+dw %.2f ms (%.1f GFLOP/s)",
+           tf * 1e3, flop / tf * 1e-9, tb * 1e3, 2 * flop / tb * 1e-9);
+  st_tensor_release(x);
+  st_tensor_release(w);
+  st_tensor_release(y);
+  st_tensor_release(dx);
+  st_tensor_release(dw);
+}
+
+int main(void) {
+  int sb, sa, lb, la; /* TF 'SAME' stride 2 on an even-sized input: pad 0 before, 1 after */
+  st_same_pads(8, 3, 2, &sb, &sa);
+  st_same_pads(6, 3, 2, &lb, &la);
+  const cfg cases[] = {
+      {"1x1", 2, 3, 7, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, ST_PAD_ZERO, 1},
+      {"1x1 stride 2", 2, 3, 7, 5, 4, 1, 1, 2, 2, 0, 0, 0, 0, ST_PAD_ZERO, 0},
+      {"3x3 pad 1", 2, 3, 7, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_ZERO, 1},
+      {"3x3 no pad", 2, 3, 7, 5, 4, 3, 3, 1, 1, 0, 0, 0, 0, ST_PAD_ZERO, 0},
+      {"2x3 stride 2 asymmetric pads", 2, 3, 7, 5, 4, 2, 3, 2, 2, 0, 1, 2, 1, ST_PAD_ZERO, 1},
+      {"3x3 stride (2,1) asymmetric pads", 2, 3, 7, 5, 4, 3, 3, 2, 1, 2, 0, 0, 1, ST_PAD_ZERO, 0},
+      {"9x9 pad 4", 2, 3, 7, 5, 4, 9, 9, 1, 1, 4, 4, 4, 4, ST_PAD_ZERO, 1},
+      {"3x3 stride 2 TF SAME (8x6)", 2, 3, 8, 6, 4, 3, 3, 2, 2, sb, sa, lb, la, ST_PAD_ZERO, 0},
+      {"3x3 reflect 1", 2, 3, 7, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_REFLECT, 1},
+      {"9x9 reflect 4", 2, 3, 7, 5, 4, 9, 9, 1, 1, 4, 4, 4, 4, ST_PAD_REFLECT, 0},
+      {"3x2 stride 2 reflect asymmetric", 2, 3, 7, 5, 4, 3, 2, 2, 2, 2, 0, 1, 3, ST_PAD_REFLECT, 1},
+      {"3x3 replicate asymmetric", 2, 3, 7, 5, 4, 3, 3, 2, 1, 3, 1, 0, 2, ST_PAD_REPLICATE, 1},
+  };
+  const int ncases = (int)(sizeof cases / sizeof *cases);
+  tap_ok(sb == 0 && sa == 1, "TF SAME case uses pads (0, 1)");
+  for (int i = 0; i < ncases; i++) check_case(&cases[i], 1);
+
+  /* Tiny column budgets force one and two output rows per tile (the last tile partial). */
+  long saved = st_cpu_col_budget;
+  for (int rows = 1; rows <= 2; rows++) {
+    for (int i = 0; i < ncases; i++) {
+      const cfg *c = &cases[i];
+      st_cpu_col_budget = (long)rows * c->C * c->kh * c->kw * out_w(c);
+      cfg t = *c;
+      char name[128];
+      snprintf(name, sizeof name, "%s, %d row tiles", c->name, rows);
+      t.name = name;
+      check_case(&t, 0);
+    }
+  }
+  st_cpu_col_budget = saved;
+
+  check_accumulate_and_null();
+  check_errors();
+  check_same_pads();
+  timing();
+  return tap_done();
+}
