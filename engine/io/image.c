@@ -67,7 +67,7 @@ static FILE *open_image(const char *path, image_format *fmt) {
     ok = 1;
   } else {
     char hex[3 * sizeof b + 1] = "";
-    for (size_t i = 0; i < n; i++) sprintf(hex + 3 * i, "%s%02x", i ? " " : "", b[i]);
+    for (size_t i = 0, k = 0; i < n; i++) k += sprintf(hex + k, "%s%02x", i ? " " : "", b[i]);
     st_error("'%s' is not a PNG or JPEG image (starts with bytes %s)", path, hex);
   }
   if (ok && fseek(f, 0, SEEK_SET) != 0) {

@@ -72,8 +72,14 @@ static int decode(png_ctx *c, const char *path, int header_only) {
   /* Normalise every colour type and depth to 8-bit RGB. */
   if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(c->png);
   if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(c->png);
+#ifdef PNG_READ_SCALE_16_TO_8_SUPPORTED
   if (depth == 16) png_set_scale_16(c->png); /* v * 255 / 65535, rounded */
-  if (ctype & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(c->png);
+#else
+  if (depth == 16) png_set_strip_16(c->png); /* high byte */
+#endif
+  /* palette_to_rgb turns a tRNS chunk into an alpha channel, so strip that too */
+  if ((ctype & PNG_COLOR_MASK_ALPHA) || png_get_valid(c->png, c->info, PNG_INFO_tRNS))
+    png_set_strip_alpha(c->png);
   if (!(ctype & PNG_COLOR_MASK_COLOR)) png_set_gray_to_rgb(c->png);
   int passes = png_set_interlace_handling(c->png);
   png_read_update_info(c->png, c->info);

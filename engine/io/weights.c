@@ -268,13 +268,37 @@ done:
   return rc;
 }
 
-static int write_dataset(hid_t fid, hid_t lcpl, const char *name, const st_tensor *t) {
+/* Creates the groups a nested name ("block/conv.weight") lives in. */
+static int make_parent_groups(hid_t fid, hid_t gcpl, const char *name) {
+  char d[256];
+  char *path = strdup(name);
+  if (!path) return st_error("out of memory writing '%s'", name);
+  int rc = 0;
+  for (char *slash = strchr(path, '/'); slash && rc == 0; slash = strchr(slash + 1, '/')) {
+    *slash = '\0';
+    htri_t exists = H5Lexists(fid, path, H5P_DEFAULT);
+    if (exists < 0) {
+      rc = st_error("cannot check group '%s': %s", path, h5_detail(d));
+    } else if (!exists) {
+      hid_t g = H5Gcreate2(fid, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+      if (g < 0)
+        rc = st_error("cannot create group '%s' for '%s': %s", path, name, h5_detail(d));
+      else
+        H5Gclose(g);
+    }
+    *slash = '/';
+  }
+  free(path);
+  return rc;
+}
+
+static int write_dataset(hid_t fid, hid_t dcpl, const char *name, const st_tensor *t) {
   hsize_t dims[ST_MAX_DIMS];
   for (int i = 0; i < t->ndim; i++) dims[i] = (hsize_t)t->shape[i];
   hid_t space = t->ndim ? H5Screate_simple(t->ndim, dims, NULL) : H5Screate(H5S_SCALAR), ds = -1;
   int rc = -1;
   if (space < 0) goto done;
-  if ((ds = H5Dcreate2(fid, name, H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
+  if ((ds = H5Dcreate2(fid, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0) goto done;
   if (t->numel > 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, st_tensor_data(t)) < 0) goto done;
   rc = 0;
 done:
@@ -291,13 +315,16 @@ done:
 static int write_file(const st_weights *w, const char *tmp) {
   int rc = -1;
   char d[256];
-  hid_t fcpl = -1, lcpl = -1, fid = -1;
+  hid_t fcpl = -1, gcpl = -1, dcpl = -1, fid = -1;
   /* Track creation order so a load gives the parameters back in the order
-   * they were added (HDF5 otherwise iterates by name). */
-  if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 ||
-      H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-      H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-      (lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0) {
+   * they were added (HDF5 otherwise iterates by name); leave out object
+   * timestamps so the same weights always give the same bytes (checksums). */
+  unsigned order = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+  if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 || H5Pset_link_creation_order(fcpl, order) < 0 ||
+      H5Pset_attr_creation_order(fcpl, order) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0 ||
+      (gcpl = H5Pcreate(H5P_GROUP_CREATE)) < 0 || H5Pset_link_creation_order(gcpl, order) < 0 ||
+      H5Pset_obj_track_times(gcpl, 0) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+      H5Pset_obj_track_times(dcpl, 0) < 0) {
     st_error("cannot set up HDF5 property lists: %s", h5_detail(d));
     goto done;
   }
@@ -311,6 +338,7 @@ static int write_file(const st_weights *w, const char *tmp) {
   for (int i = 0; i < w->n; i++) {
     const st_tensor *t = w->tensors[i];
     st_tensor *host = NULL;
+    if (strchr(w->names[i], '/') && make_parent_groups(fid, gcpl, w->names[i]) != 0) goto done;
     if (st_tensor_device(t).kind != ST_CPU) {
       if (!(host = st_tensor_to(t, st_cpu()))) {
         st_error_prefix("copying '%s' to the host: ", w->names[i]);
@@ -318,14 +346,15 @@ static int write_file(const st_weights *w, const char *tmp) {
       }
       t = host;
     }
-    int r = write_dataset(fid, lcpl, w->names[i], t);
+    int r = write_dataset(fid, dcpl, w->names[i], t);
     st_tensor_release(host);
     if (r != 0) goto done;
   }
   rc = 0;
 done:
   if (fid >= 0 && H5Fclose(fid) < 0 && rc == 0) rc = st_error("cannot close HDF5 file: %s", h5_detail(d));
-  if (lcpl >= 0) H5Pclose(lcpl);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (gcpl >= 0) H5Pclose(gcpl);
   if (fcpl >= 0) H5Pclose(fcpl);
   return rc;
 }

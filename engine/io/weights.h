@@ -11,7 +11,9 @@
  * variable- or fixed-length string attributes (scalar numeric attributes are
  * read as their decimal text); other objects are skipped. Datasets come back
  * in the order they were written when the file tracks creation order (files
- * written here do), else alphabetically.
+ * written here do; names sharing a group come back together), else
+ * alphabetically. Files carry no timestamps: the same weights always give
+ * the same bytes, so checksums of converted files are reproducible.
  */
 #ifndef STRATA_IO_WEIGHTS_H
 #define STRATA_IO_WEIGHTS_H

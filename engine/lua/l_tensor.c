@@ -10,8 +10,10 @@
 #include "lstrata.h"
 
 int lst_error(lua_State *L) {
+  /* The engine's messages already name the file or argument: no Lua position prefix. */
   const char *m = st_last_error();
-  return luaL_error(L, "%s", m[0] ? m : "unknown error");
+  lua_pushstring(L, m[0] ? m : "unknown error");
+  return lua_error(L);
 }
 
 st_tensor *lst_check_tensor(lua_State *L, int idx) {
