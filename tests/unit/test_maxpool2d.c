@@ -151,6 +151,7 @@ static void check_config(const char *name, int64_t n, int64_t c, int64_t h, int6
 
 int main(void) {
   int64_t os[4];
+  int rc;
   st_tensor *x = st_tensor_new4(2, 3, 7, 5, st_cpu());
   st_maxpool2d_params same = mp(3, 3, 2, 2, 0, 1, 0, 1), vgg = mp(2, 2, 2, 2, 0, 0, 0, 0);
 
@@ -164,17 +165,22 @@ int main(void) {
   st_maxpool2d_params odd = mp(2, 3, 1, 2, 1, 0, 2, 0);
   tap_ok(st_maxpool2d_shape(x, &odd, os) == 0 && os[2] == 7 && os[3] == 3, "2x3 stride (1,2) pads (1,0,2,0) gives 7x3");
   st_maxpool2d_params bad = mp(3, 3, 2, 2, 3, 0, 0, 0);
-  tap_ok(st_maxpool2d_shape(x, &bad, os) == -1 && strstr(st_last_error(), "pad"),
+  rc = st_maxpool2d_shape(x, &bad, os);
+  tap_ok(rc == -1 && strstr(st_last_error(), "pad"),
          "a pad as large as the kernel is rejected: %s", st_last_error());
   bad = mp(3, 3, 0, 2, 0, 0, 0, 0);
-  tap_ok(st_maxpool2d_shape(x, &bad, os) == -1 && strstr(st_last_error(), "stride"), "stride 0 is rejected");
+  rc = st_maxpool2d_shape(x, &bad, os);
+  tap_ok(rc == -1 && strstr(st_last_error(), "stride"), "stride 0 is rejected");
   bad = mp(9, 3, 1, 1, 0, 0, 0, 0);
-  tap_ok(st_maxpool2d_shape(x, &bad, os) == -1, "a kernel taller than the padded input is rejected: %s",
+  rc = st_maxpool2d_shape(x, &bad, os);
+  tap_ok(rc == -1 && strstr(st_last_error(), "kernel"), "a kernel taller than the padded input is rejected: %s",
          st_last_error());
   st_tensor *wrong = st_tensor_new4(2, 3, 4, 3, st_cpu());
-  tap_ok(st_maxpool2d_forward(wrong, x, &same) == -1 && strstr(st_last_error(), "y"),
+  rc = st_maxpool2d_forward(wrong, x, &same);
+  tap_ok(rc == -1 && strstr(st_last_error(), "y"),
          "a wrongly shaped y is rejected naming y: %s", st_last_error());
-  tap_ok(st_maxpool2d_backward(x, wrong, x, &same) == -1 && strstr(st_last_error(), "dy"),
+  rc = st_maxpool2d_backward(x, wrong, x, &same);
+  tap_ok(rc == -1 && strstr(st_last_error(), "dy"),
          "a wrongly shaped dy is rejected naming dy");
   st_tensor *dy32 = st_tensor_zeros(4, (int64_t[]){2, 3, 3, 2}, st_cpu());
   tap_ok(st_maxpool2d_backward(NULL, dy32, x, &same) == 0, "a NULL dx is allowed");

@@ -1,0 +1,455 @@
+/* Hostile and broken weights inputs: each must fail with one clear message
+ * naming the file (and field) and print nothing on stderr. */
+#define _XOPEN_SOURCE 700
+#include <fcntl.h>
+#include <ftw.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/error.h"
+#include "engine/io/import_engstrom.h"
+#include "tap.h"
+
+static char root[64], errfile[128];
+static int saved_fd = -1;
+
+/* ---- stderr capture ---- */
+
+static void quiet_begin(void) {
+  fflush(stderr);
+  saved_fd = dup(2);
+  int fd = open(errfile, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  dup2(fd, 2);
+  close(fd);
+}
+
+/* Restores stderr; returns how many bytes were printed meanwhile. */
+static long quiet_end(void) {
+  fflush(stderr);
+  dup2(saved_fd, 2);
+  close(saved_fd);
+  struct stat sb;
+  return stat(errfile, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static st_weights *load_quietly(const char *path, long *printed) {
+  st_clear_error();
+  quiet_begin();
+  st_weights *w = st_weights_load(path);
+  *printed = quiet_end();
+  return w;
+}
+
+static st_weights *import_quietly(const char *dir, long *printed) {
+  st_clear_error();
+  quiet_begin();
+  st_weights *w = st_import_engstrom(dir);
+  *printed = quiet_end();
+  return w;
+}
+
+static int contains(const char *s, const char *part) { return strstr(s, part) != NULL; }
+
+/* ---- HDF5 files ---- */
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+}
+
+static void test_hdf5(void) {
+  char path[256], msg[512];
+  long printed;
+  st_weights *w;
+
+  snprintf(path, sizeof path, "%s/missing.h5", root);
+  w = load_quietly(path, &printed);
+  tap_ok(!w && contains(st_last_error(), path) && contains(st_last_error(), "No such file"), "missing file: %s",
+         st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+
+  snprintf(path, sizeof path, "%s/notes.txt", root);
+  write_text(path, "these are not weights\n");
+  w = load_quietly(path, &printed);
+  snprintf(msg, sizeof msg, "'%s' is not an HDF5 file", path);
+  tap_ok(!w && strcmp(st_last_error(), msg) == 0, "text file: %s", st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+
+  snprintf(path, sizeof path, "%s/empty.h5", root);
+  write_text(path, "");
+  w = load_quietly(path, &printed);
+  tap_ok(!w && contains(st_last_error(), path), "empty file: %s", st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+
+  w = load_quietly(root, &printed);
+  tap_ok(!w && contains(st_last_error(), root) && contains(st_last_error(), "directory"), "a folder: %s",
+         st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+
+  /* A valid file cut in half. */
+  snprintf(path, sizeof path, "%s/model.h5", root);
+  int64_t s4[] = {16, 8, 3, 3}, s1[] = {16};
+  st_tensor *cw = st_tensor_zeros(4, s4, st_cpu()), *cb = st_tensor_zeros(1, s1, st_cpu());
+  st_weights *good = st_weights_new();
+  st_weights_set(good, "conv1.weight", cw);
+  st_weights_set(good, "conv1.bias", cb);
+  st_weights_set_attr(good, "network", "test");
+  st_clear_error();
+  tap_ok(st_weights_save(good, path) == 0, "a valid file to break %s", st_last_error());
+
+  char cut[256];
+  snprintf(cut, sizeof cut, "%s/cut.h5", root);
+  struct stat sb;
+  stat(path, &sb);
+  FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
+  char *buf = malloc((size_t)sb.st_size);
+  size_t got = fread(buf, 1, (size_t)sb.st_size, in);
+  fwrite(buf, 1, got / 2, out);
+  fclose(in);
+  fclose(out);
+  w = load_quietly(cut, &printed);
+  tap_ok(!w && contains(st_last_error(), cut), "truncated file (%ld of %ld bytes): %s", (long)(got / 2),
+         (long)sb.st_size, st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+  /* Cut inside the superblock as well. */
+  out = fopen(cut, "wb");
+  fwrite(buf, 1, 40, out);
+  fclose(out);
+  w = load_quietly(cut, &printed);
+  tap_ok(!w && contains(st_last_error(), cut), "file cut inside its superblock: %s", st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+  free(buf);
+
+  /* Missing parameter and wrong shape, named against the loaded file. */
+  w = load_quietly(path, &printed);
+  tap_ok(w != NULL && printed == 0, "the intact file loads quietly");
+  if (w) {
+    int64_t want[] = {16, 8, 5, 5}, v[] = {32};
+    quiet_begin();
+    int rc = st_weights_expect(w, "conv2.weight", 1, v);
+    printed = quiet_end();
+    snprintf(msg, sizeof msg, "%s: missing parameter 'conv2.weight' (expected shape [32])", path);
+    tap_ok(rc == -1 && strcmp(st_last_error(), msg) == 0 && printed == 0, "missing parameter: %s", st_last_error());
+    quiet_begin();
+    rc = st_weights_expect(w, "conv1.weight", 4, want);
+    printed = quiet_end();
+    const char *e = st_last_error();
+    tap_ok(rc == -1 && contains(e, path) && contains(e, "'conv1.weight'") && contains(e, "[16, 8, 3, 3]") &&
+               contains(e, "[16, 8, 5, 5]") && printed == 0,
+           "wrong shape names file, parameter and both shapes: %s", e);
+    st_weights_free(w);
+  }
+
+  /* Saving onto a folder fails and leaves no temporary file. */
+  quiet_begin();
+  int rc = st_weights_save(good, root);
+  printed = quiet_end();
+  tap_ok(rc == -1 && contains(st_last_error(), root) && printed == 0, "save over a folder: %s", st_last_error());
+  char tmp[256];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", root, (long)getpid());
+  tap_ok(access(tmp, F_OK) != 0, "  the temporary file is removed");
+
+  /* The HDF5 error printer is back to what it was. */
+  H5E_auto2_t fn = NULL;
+  void *data = NULL;
+  H5Eget_auto2(H5E_DEFAULT, &fn, &data);
+  tap_ok(fn != NULL, "HDF5's own error printing is restored after the calls");
+
+  st_weights_free(good);
+  st_tensor_release(cw);
+  st_tensor_release(cb);
+}
+
+/* ---- Engstrom folders ---- */
+
+#define NV 18 /* no residual blocks */
+
+typedef struct {
+  int present;
+  char filename[64];
+  int ndim;
+  int64_t shape[4];
+} entry;
+
+static void base_entries(entry *e) {
+  /* conv1 9x9 3->4, conv2 4->5, conv3 5->6, deconv1 6->5, deconv2 5->4, conv4 9x9 4->3. */
+  int64_t w[6][4] = {{9, 9, 3, 4}, {3, 3, 4, 5}, {3, 3, 5, 6}, {3, 3, 5, 6}, {3, 3, 4, 5}, {9, 9, 4, 3}};
+  int64_t c[6] = {4, 5, 6, 5, 4, 3};
+  for (int j = 0; j < 6; j++) {
+    for (int k = 0; k < 3; k++) {
+      entry *x = &e[3 * j + k];
+      x->present = 1;
+      if (3 * j + k == 0)
+        snprintf(x->filename, sizeof x->filename, "Variable");
+      else
+        snprintf(x->filename, sizeof x->filename, "Variable_%d", 3 * j + k);
+      x->ndim = k == 0 ? 4 : 1;
+      if (k == 0)
+        memcpy(x->shape, w[j], sizeof w[j]);
+      else
+        x->shape[0] = c[j];
+    }
+  }
+}
+
+static int64_t entry_bytes(const entry *x) {
+  int64_t n = 4;
+  for (int i = 0; i < x->ndim; i++) n *= x->shape[i];
+  return n;
+}
+
+/* A fresh folder <root>/<name> with data files sized to match each entry's
+ * shape (unless the filename leaves the folder) and its manifest. */
+static void write_folder(char *dir, size_t n, const char *name, const entry *e, int count) {
+  char p[512];
+  snprintf(dir, n, "%s/%s", root, name);
+  mkdir(dir, 0700);
+  for (int v = 0; v < count; v++) {
+    if (!e[v].present || strchr(e[v].filename, '/') || strstr(e[v].filename, "..")) continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e[v].filename);
+    FILE *f = fopen(p, "wb");
+    for (int64_t b = 0; b < entry_bytes(&e[v]); b++) fputc(0, f);
+    fclose(f);
+  }
+  snprintf(p, sizeof p, "%s/manifest.json", dir);
+  FILE *f = fopen(p, "w");
+  fprintf(f, "{");
+  int first = 1;
+  for (int v = 0; v < count; v++) {
+    if (!e[v].present) continue;
+    fprintf(f, "%s\n  \"Variable%s", first ? "" : ",", v ? "_" : "");
+    if (v) fprintf(f, "%d", v);
+    fprintf(f, "\": {\"filename\": \"%s\", \"shape\": [", e[v].filename);
+    for (int i = 0; i < e[v].ndim; i++) fprintf(f, "%s%lld", i ? ", " : "", (long long)e[v].shape[i]);
+    fprintf(f, "]}");
+    first = 0;
+  }
+  fprintf(f, "\n}\n");
+  fclose(f);
+}
+
+static void set_file_size(const char *dir, const char *file, long size) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", dir, file);
+  if (truncate(p, size) != 0) tap_diag("truncate %s failed", p);
+}
+
+/* Imports dir expecting failure with a message containing every part. */
+static void expect_import_fails(const char *dir, const char *what, const char *const *parts, int nparts) {
+  long printed;
+  st_weights *w = import_quietly(dir, &printed);
+  int ok = w == NULL;
+  for (int i = 0; ok && i < nparts; i++) ok = contains(st_last_error(), parts[i]);
+  tap_ok(ok, "%s: %s", what, st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+  st_weights_free(w);
+}
+
+static void test_engstrom(void) {
+  entry e[NV + 1];
+  char dir[256], mpath[300], msg[512];
+  long printed;
+
+  memset(e, 0, sizeof e);
+  base_entries(e);
+  write_folder(dir, sizeof dir, "valid", e, NV);
+  st_weights *w = import_quietly(dir, &printed);
+  tap_ok(w && st_weights_count(w) == 18 && printed == 0, "the unbroken 0-block folder imports quietly %s",
+         st_last_error());
+  st_weights_free(w);
+
+  /* Wrong-size data file: the exact message. */
+  write_folder(dir, sizeof dir, "short", e, NV);
+  set_file_size(dir, "Variable_6", 100);
+  w = import_quietly(dir, &printed);
+  snprintf(msg, sizeof msg, "%s/Variable_6: expected 1080 bytes for shape [3, 3, 5, 6], found 100", dir);
+  tap_ok(!w && strcmp(st_last_error(), msg) == 0, "wrong-size data file: %s", st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+
+  /* A data file the manifest names but the folder lacks. */
+  write_folder(dir, sizeof dir, "nofile", e, NV);
+  snprintf(mpath, sizeof mpath, "%s/Variable_2", dir);
+  unlink(mpath);
+  {
+    const char *parts[] = {mpath, "No such file"};
+    expect_import_fails(dir, "missing data file", parts, 2);
+  }
+
+  /* JSON syntax error, with its position. */
+  write_folder(dir, sizeof dir, "syntax", e, NV);
+  snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
+  write_text(mpath, "{\n  \"Variable\": {\"filename\": \"Variable\", \"shape\": [9, 9, 3, 4]},\n  \"Variable_1\": oops\n}\n");
+  {
+    const char *parts[] = {mpath, "JSON syntax error", "line 3"};
+    expect_import_fails(dir, "JSON syntax error", parts, 3);
+  }
+
+  /* Not an object at the top. */
+  write_text(mpath, "[1, 2, 3]");
+  {
+    const char *parts[] = {mpath, "object"};
+    expect_import_fails(dir, "manifest that is a JSON array", parts, 2);
+  }
+
+  /* Missing manifest. */
+  unlink(mpath);
+  {
+    const char *parts[] = {mpath, "cannot open"};
+    expect_import_fails(dir, "missing manifest.json", parts, 2);
+  }
+  {
+    char nowhere[300];
+    snprintf(nowhere, sizeof nowhere, "%s/no-such-folder", root);
+    const char *parts[] = {nowhere, "manifest.json"};
+    expect_import_fails(nowhere, "missing folder", parts, 2);
+  }
+
+  /* A gap in the numbering. */
+  e[5].present = 0;
+  write_folder(dir, sizeof dir, "gap", e, NV);
+  e[5].present = 1;
+  {
+    const char *parts[] = {"manifest.json", "'Variable_5' is missing"};
+    expect_import_fails(dir, "gap in variable numbers", parts, 2);
+  }
+
+  /* Filenames that leave the folder. */
+  snprintf(e[4].filename, sizeof e[4].filename, "../Variable_4");
+  write_folder(dir, sizeof dir, "escape", e, NV);
+  {
+    const char *parts[] = {"manifest.json", "Variable_4", "../Variable_4", "inside the folder"};
+    expect_import_fails(dir, "filename with ../", parts, 4);
+  }
+  snprintf(e[4].filename, sizeof e[4].filename, "/etc/passwd");
+  write_folder(dir, sizeof dir, "absolute", e, NV);
+  {
+    const char *parts[] = {"manifest.json", "/etc/passwd"};
+    expect_import_fails(dir, "absolute filename", parts, 2);
+  }
+  snprintf(e[4].filename, sizeof e[4].filename, "..");
+  write_folder(dir, sizeof dir, "dotdot", e, NV);
+  {
+    const char *parts[] = {"manifest.json", "'..'"};
+    expect_import_fails(dir, "filename '..'", parts, 2);
+  }
+  snprintf(e[4].filename, sizeof e[4].filename, "Variable_4");
+
+  /* A variable without "shape" / without "filename". */
+  write_folder(dir, sizeof dir, "noshape", e, NV);
+  snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
+  {
+    FILE *f = fopen(mpath, "r");
+    static char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* Rename Variable_2's "shape" key. */
+    char *p = strstr(text, "\"Variable_2\"");
+    p = p ? strstr(p, "\"shape\"") : NULL;
+    if (p) memcpy(p, "\"shap_\"", 7);
+    write_text(mpath, text);
+    const char *parts[] = {"manifest.json", "'Variable_2'", "\"shape\""};
+    expect_import_fails(dir, "variable without \"shape\"", parts, 3);
+    p = strstr(text, "\"Variable_3\"");
+    p = p ? strstr(p, "\"filename\"") : NULL;
+    if (p) memcpy(p, "\"filenamX\"", 10);
+    if (p) memcpy(strstr(text, "\"shap_\""), "\"shape\"", 7);
+    write_text(mpath, text);
+    const char *parts2[] = {"manifest.json", "'Variable_3'", "\"filename\""};
+    expect_import_fails(dir, "variable without \"filename\"", parts2, 3);
+  }
+
+  /* 19 variables cannot be 18 + 6k. */
+  e[NV] = e[NV - 1];
+  snprintf(e[NV].filename, sizeof e[NV].filename, "Variable_18");
+  write_folder(dir, sizeof dir, "count", e, NV + 1);
+  {
+    const char *parts[] = {"manifest.json", "19 variables"};
+    expect_import_fails(dir, "19 variables", parts, 2);
+  }
+
+  /* Shapes that do not fit the architecture. */
+  e[4].shape[0] = 6; /* in2 shift: conv2 has 5 outputs */
+  write_folder(dir, sizeof dir, "inlen", e, NV);
+  e[4].shape[0] = 5;
+  {
+    const char *parts[] = {"manifest.json", "Variable_4", "in2", "[6]", "expected [5]"};
+    expect_import_fails(dir, "norm length differs from the conv's outputs", parts, 5);
+  }
+  e[3].ndim = 3; /* conv2 weight [3, 3, 4] */
+  write_folder(dir, sizeof dir, "ndim", e, NV);
+  e[3].ndim = 4;
+  {
+    const char *parts[] = {"manifest.json", "Variable_3", "conv2", "[3, 3, 4]", "4 dimensions"};
+    expect_import_fails(dir, "3-D conv weight", parts, 5);
+  }
+  e[3].shape[2] = 7; /* conv2 takes 7 channels but conv1 gives 4 */
+  write_folder(dir, sizeof dir, "chain", e, NV);
+  e[3].shape[2] = 4;
+  {
+    const char *parts[] = {"manifest.json", "Variable_3", "7 input channels", "conv1 produces 4"};
+    expect_import_fails(dir, "broken channel chaining", parts, 4);
+  }
+  e[9].shape[2] = 6, e[9].shape[3] = 5; /* deconv1 stored as HWIO instead of [kh, kw, out, in] */
+  write_folder(dir, sizeof dir, "deconv", e, NV);
+  e[9].shape[2] = 5, e[9].shape[3] = 6;
+  {
+    const char *parts[] = {"manifest.json", "Variable_9", "deconv1"};
+    expect_import_fails(dir, "transposed conv weight in the wrong layout", parts, 3);
+  }
+  e[0].shape[0] = e[0].shape[1] = 3; /* conv1 must be 9x9 */
+  write_folder(dir, sizeof dir, "kernel", e, NV);
+  e[0].shape[0] = e[0].shape[1] = 9;
+  {
+    const char *parts[] = {"manifest.json", "'Variable'", "conv1", "9x9"};
+    expect_import_fails(dir, "wrong kernel size", parts, 4);
+  }
+
+  /* Odd keys and values. */
+  snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
+  write_text(mpath, "{\"Variable\": {\"filename\": \"Variable\", \"shape\": [9, 9, 3, -4]}}");
+  {
+    const char *parts[] = {"manifest.json", "'Variable'", "positive integers"};
+    expect_import_fails(dir, "negative size in a shape", parts, 3);
+  }
+  write_text(mpath, "{\"weights\": {\"filename\": \"Variable\", \"shape\": [1]}}");
+  {
+    const char *parts[] = {"manifest.json", "'weights'"};
+    expect_import_fails(dir, "unexpected key", parts, 2);
+  }
+  write_text(mpath, "{\"Variable\": {\"filename\": \"Variable\", \"shape\": [1]},"
+                    " \"Variable\": {\"filename\": \"Variable\", \"shape\": [1]}}");
+  {
+    const char *parts[] = {"manifest.json", "twice"};
+    expect_import_fails(dir, "duplicate key", parts, 2);
+  }
+  write_text(mpath, "{\"Variable_99999999999\": {\"filename\": \"Variable\", \"shape\": [1]}}");
+  {
+    const char *parts[] = {"manifest.json", "Variable_99999999999"};
+    expect_import_fails(dir, "huge variable number", parts, 2);
+  }
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+int main(void) {
+  snprintf(root, sizeof root, "/tmp/strata_wbad_XXXXXX");
+  if (!mkdtemp(root)) {
+    tap_ok(0, "mkdtemp");
+    return tap_done();
+  }
+  snprintf(errfile, sizeof errfile, "%s.stderr", root);
+  test_hdf5();
+  test_engstrom();
+  nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  unlink(errfile);
+  return tap_done();
+}
