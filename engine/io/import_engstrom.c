@@ -213,8 +213,8 @@ static int check_architecture(const char *mpath, const variable *vars, const lay
       if (j == 0)
         return st_error("%s: '%s' (%s weight) has shape %s: %lld input channels, expected 3 (RGB)", mpath, vn, l->conv,
                         sb, (long long)cin);
-      return st_error("%s: '%s' (%s weight) has shape %s: %lld input channels, but %s produces %lld", mpath, vn,
-                      l->conv, sb, (long long)cin, ls[j - 1].conv, (long long)prev);
+      return st_error("%s: '%s' (%s weight, %s) has shape %s: %lld input channels, but %s produces %lld", mpath, vn,
+                      l->conv, layout, sb, (long long)cin, ls[j - 1].conv, (long long)prev);
     }
     if (l->residual && cout != cin)
       return st_error("%s: '%s' (%s weight) has shape %s: a residual block must keep its %lld channels", mpath, vn,

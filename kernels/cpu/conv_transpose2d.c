@@ -43,7 +43,6 @@ int st_cpu_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float
   for (int n = 0; n < d->N; n++) {
     const float *xn = x + (long)n * d->Ci * HW;
     float *yn = y + (long)n * d->Co * P;
-#pragma omp parallel for schedule(static) if ((long)d->Co * P >= 32768)
     for (int c = 0; c < d->Co; c++) {
       const float v = b ? b[c] : 0.0f;
       for (long i = 0; i < P; i++) yn[c * P + i] = v;
@@ -65,7 +64,6 @@ int st_cpu_conv_transpose2d_backward(const st_cpu_conv_transpose2d_desc *d, floa
                                      const float *dy, const float *x, const float *w) {
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
   if (db) {
-#pragma omp parallel for schedule(static) if ((long)d->N * d->Co * P >= 32768)
     for (int c = 0; c < d->Co; c++) {
       double s = 0.0; /* planes of 10^5+ values: sum in double */
       for (int n = 0; n < d->N; n++) {

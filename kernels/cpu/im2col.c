@@ -4,9 +4,6 @@
 
 long st_cpu_col_budget = 8L << 20;
 
-/* Below this many column elements a parallel region costs more than it saves. */
-#define PAR_MIN 32768L
-
 /* Grid columns [*lo, *hi) whose image column q*sw - pl + j lies inside [0, W). */
 static void valid_cols(const st_cpu_im2col_geom *g, int j, int *lo, int *hi) {
   int a = g->pl - j;             /* need q*sw >= a */
@@ -22,7 +19,6 @@ static void valid_cols(const st_cpu_im2col_geom *g, int j, int *lo, int *hi) {
 void st_cpu_im2col(const st_cpu_im2col_geom *g, const float *image, int g0, int g1, float *col) {
   const int kk = g->kh * g->kw, rows = g->C * kk, GW = g->GW;
   const long T = (long)(g1 - g0) * GW;
-#pragma omp parallel for schedule(static) if ((long)rows * T >= PAR_MIN)
   for (int r = 0; r < rows; r++) {
     const int c = r / kk, i = (r % kk) / g->kw, j = r % g->kw;
     int lo, hi;
@@ -50,8 +46,6 @@ void st_cpu_im2col(const st_cpu_im2col_geom *g, const float *image, int g0, int 
 void st_cpu_col2im(const st_cpu_im2col_geom *g, const float *col, int g0, int g1, float *image) {
   const int kk = g->kh * g->kw, GW = g->GW;
   const long T = (long)(g1 - g0) * GW;
-  /* One thread per image channel: every write of a channel stays in its own plane. */
-#pragma omp parallel for schedule(static) if ((long)g->C * kk * T >= PAR_MIN)
   for (int c = 0; c < g->C; c++) {
     for (int i = 0; i < g->kh; i++) {
       for (int j = 0; j < g->kw; j++) {

@@ -11,7 +11,8 @@
  * [C*kh*kw, (g1-g0)*GW] with leading dimension (g1-g0)*GW.
  *
  * The same pair serves conv_transpose2d, whose scatter is col2im with the
- * output as the image and the input as the grid.
+ * output as the image and the input as the grid, and conv2d's dual lowering
+ * (where pt and pl may be negative). Both are serial: see kernels/cpu/conv2d.c.
  */
 #ifndef STRATA_KERNELS_CPU_IM2COL_H
 #define STRATA_KERNELS_CPU_IM2COL_H
@@ -20,7 +21,7 @@ typedef struct {
   int C, H, W;        /* image */
   int kh, kw;         /* kernel */
   int sh, sw;         /* stride */
-  int pt, pl;         /* padding before (top, left); after is implied by the grid size */
+  int pt, pl;         /* padding before (top, left), any sign; after is implied by the grid size */
   int GH, GW;         /* full grid size */
 } st_cpu_im2col_geom;
 

@@ -195,25 +195,25 @@ static void test_reference(void) {
   tap_ok(st_weights_numel(w) == 1677638, "1,677,638 parameters (got %lld)", (long long)st_weights_numel(w));
 
   /* The full expected name list, in order. */
-  char names[48][32];
+  char names[48][48];
   int k = 0;
   const char *top[3][2] = {{"conv1", "in1"}, {"conv2", "in2"}, {"conv3", "in3"}};
   for (int j = 0; j < 3; j++) {
-    snprintf(names[k++], 32, "%s.weight", top[j][0]);
-    snprintf(names[k++], 32, "%s.bias", top[j][1]);
-    snprintf(names[k++], 32, "%s.weight", top[j][1]);
+    snprintf(names[k++], 48, "%s.weight", top[j][0]);
+    snprintf(names[k++], 48, "%s.bias", top[j][1]);
+    snprintf(names[k++], 48, "%s.weight", top[j][1]);
   }
   for (int r = 1; r <= 5; r++)
     for (int c = 1; c <= 2; c++) {
-      snprintf(names[k++], 32, "res%d.conv%d.weight", r, c);
-      snprintf(names[k++], 32, "res%d.in%d.bias", r, c);
-      snprintf(names[k++], 32, "res%d.in%d.weight", r, c);
+      snprintf(names[k++], 48, "res%d.conv%d.weight", r, c);
+      snprintf(names[k++], 48, "res%d.in%d.bias", r, c);
+      snprintf(names[k++], 48, "res%d.in%d.weight", r, c);
     }
   const char *tail[3][2] = {{"deconv1", "in4"}, {"deconv2", "in5"}, {"conv4", "in6"}};
   for (int j = 0; j < 3; j++) {
-    snprintf(names[k++], 32, "%s.weight", tail[j][0]);
-    snprintf(names[k++], 32, "%s.bias", tail[j][1]);
-    snprintf(names[k++], 32, "%s.weight", tail[j][1]);
+    snprintf(names[k++], 48, "%s.weight", tail[j][0]);
+    snprintf(names[k++], 48, "%s.bias", tail[j][1]);
+    snprintf(names[k++], 48, "%s.weight", tail[j][1]);
   }
   int ok = 1;
   for (int i = 0; ok && i < 48; i++) ok = st_weights_name(w, i) && strcmp(st_weights_name(w, i), names[i]) == 0;

@@ -11,4 +11,5 @@ return {
   ReLU = act.ReLU,
   Tanh = act.Tanh,
   Affine = act.Affine,
+  MaxPool2d = require "strata.nn.maxpool2d",
 }

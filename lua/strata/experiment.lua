@@ -1,0 +1,141 @@
+-- Experiment tables: defaults, merging, validation and --set overrides.
+-- An experiment file returns a partial table; every key it sets must exist in
+-- the defaults below (a misspelt key is an error naming the closest valid one).
+local util = require "strata.util"
+
+local M = {}
+
+-- Every valid key, with its default. Lists (arrays) are replaced whole.
+function M.defaults()
+  return {
+    name = "experiment",
+    run = "default",                 -- results/<name>/<run>/
+    seed = 1,
+    device = "cpu",
+    data = {
+      train = "data/train2014",      -- folder of training images (searched recursively)
+      size = 256,                    -- squash to size x size
+      batch = 4,
+    },
+    style = { image = "../shared/data/styles/wave.jpg", scale = 1.0 },
+    model = {
+      channels = { 32, 64, 128 }, blocks = 5, padding = "same", eps = 1e-3,
+      input_scale = 1 / 255,         -- Engstrom's training feeds X/255
+      init_std = 0.1,                -- truncated normal, as Engstrom
+    },
+    vgg = { weights = "weights/vgg19.h5" },
+    loss = {
+      content = { weight = 7.5, layer = "relu4_2" },
+      style = { weight = 100, layers = { "relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1" } },
+      tv = { weight = 200 },
+    },
+    optim = { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 },
+    schedule = {
+      iterations = 0,                -- 0: use epochs
+      epochs = 2,
+      log_every = 10,
+      checkpoint_every = 2000,
+      sample_every = 1000,
+      keep_checkpoints = 3,
+    },
+    sample = { image = "../shared/data/content/chicago.jpg", size = 256 },
+    output = { dir = "results" },
+  }
+end
+
+local function is_list(t)
+  return type(t) == "table" and (#t > 0 or next(t) == nil)
+end
+
+local function keys_of(t, prefix, out)
+  for k, v in pairs(t) do
+    local key = prefix and (prefix .. "." .. k) or k
+    out[#out + 1] = key
+    if type(v) == "table" and not is_list(v) then keys_of(v, key, out) end
+  end
+  return out
+end
+
+-- Copies `src` over `dst` (defaults), checking every key exists in `dst`.
+local function merge(dst, src, prefix, root, where)
+  for k, v in pairs(src) do
+    local key = prefix and (prefix .. "." .. k) or tostring(k)
+    local d = dst[k]
+    if d == nil then
+      local near = util.closest(key, keys_of(root, nil, {}))
+      util.fail("%s: unknown experiment key '%s'%s", where, key, near and (" (did you mean '" .. near .. "'?)") or "")
+    end
+    if type(d) == "table" and not is_list(d) then
+      if type(v) ~= "table" then util.fail("%s: '%s' must be a table", where, key) end
+      merge(d, v, key, root, where)
+    else
+      if type(d) ~= type(v) then
+        util.fail("%s: '%s' must be a %s, not a %s", where, key, type(d), type(v))
+      end
+      dst[k] = v
+    end
+  end
+end
+
+-- Parses the value of a --set: number, boolean, Lua table literal, or string.
+local function parse_value(s)
+  if s == "true" then return true end
+  if s == "false" then return false end
+  local n = tonumber(s)
+  if n then return n end
+  if s:match("^%s*{") then
+    local f = load("return " .. s, "--set", "t", {})
+    if f then
+      local ok, v = pcall(f)
+      if ok then return v end
+    end
+    util.fail("--set: cannot parse table value %s", s)
+  end
+  return s
+end
+
+-- Applies "a.b.c=value" to exp, with the same key checks as the file.
+function M.apply_set(exp, assignment)
+  local key, value = assignment:match("^([%w_%.]+)=(.*)$")
+  if not key then util.fail("--set '%s': expected KEY=VALUE, e.g. loss.tv.weight=100", assignment) end
+  local src, node = {}, nil
+  node = src
+  local parts = {}
+  for p in key:gmatch("[^%.]+") do parts[#parts + 1] = p end
+  for i = 1, #parts - 1 do
+    node[parts[i]] = {}
+    node = node[parts[i]]
+  end
+  node[parts[#parts]] = parse_value(value)
+  merge(exp, src, nil, exp, "--set " .. key)
+end
+
+-- The resolved experiment: defaults, then the file's table, then --set's.
+function M.resolve(file_table, where, sets)
+  local exp = M.defaults()
+  merge(exp, file_table, nil, exp, where)
+  for _, s in ipairs(sets or {}) do M.apply_set(exp, s) end
+  return exp
+end
+
+-- A readable, loadable Lua text of a table (keys sorted).
+function M.serialize(v, indent)
+  indent = indent or ""
+  if type(v) == "string" then return string.format("%q", v) end
+  if type(v) ~= "table" then return tostring(v) end
+  local inner = indent .. "  "
+  local parts = {}
+  if is_list(v) and #v > 0 then
+    for _, x in ipairs(v) do parts[#parts + 1] = M.serialize(x, inner) end
+    return "{ " .. table.concat(parts, ", ") .. " }"
+  end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    parts[#parts + 1] = inner .. k .. " = " .. M.serialize(v[k], inner) .. ","
+  end
+  return "{\n" .. table.concat(parts, "\n") .. "\n" .. indent .. "}"
+end
+
+return M

@@ -1,0 +1,128 @@
+-- VGG-19 as a loss network: the 16 conv layers (3x3, zero pad 1, bias) with
+-- ReLU and 2x2 max pooling, ImageNet-pretrained and frozen.
+-- features(x, layers) runs only as deep as the deepest requested layer and
+-- returns the requested activations by name (relu1_1 ... relu5_4, conv*, pool*);
+-- backward(grads) takes gradients at any of those layers and returns the
+-- gradient at the input image. Input: RGB 0..255; the ImageNet mean is
+-- subtracted here. Parameter names conv1_1.weight (OIHW), conv1_1.bias, as
+-- strata's Keras importer writes them.
+local core = require "strata.core"
+local nn = require "strata.nn"
+local util = require "strata.util"
+
+local M = {}
+
+M.blocks = { { 64, 2 }, { 128, 2 }, { 256, 4 }, { 512, 4 }, { 512, 4 } }
+M.mean = { 123.68, 116.779, 103.939 } -- RGB
+
+-- opts.width_div divides every width (small networks for tests); opts.device.
+function M.build(opts)
+  opts = opts or {}
+  local div = opts.width_div or 1
+  local net = { layers = {}, index = {}, type_name = "vgg19", width_div = div, device = opts.device }
+  local cin = 3
+  for b, spec in ipairs(M.blocks) do
+    local width = spec[1] // div
+    for k = 1, spec[2] do
+      local conv = nn.Conv2d.new(string.format("conv%d_%d", b, k),
+        { cin = cin, cout = width, k = 3, stride = 1, padding = 1, bias = true, device = opts.device })
+      net.layers[#net.layers + 1] = conv
+      net.layers[#net.layers + 1] = nn.ReLU.new(string.format("relu%d_%d", b, k))
+      cin = width
+    end
+    net.layers[#net.layers + 1] = nn.MaxPool2d.new("pool" .. b, { k = 2, stride = 2 })
+  end
+  for i, m in ipairs(net.layers) do net.index[m.name] = i end
+  return setmetatable(net, { __index = M })
+end
+
+-- The module list as a Sequential-like container (for parameters and loading).
+function M:named_parameters()
+  local out = {}
+  for _, m in ipairs(self.layers) do m:named_parameters(nil, out) end
+  return out
+end
+
+M.load_weights = nn.Module.load_weights
+M.state = nn.Module.state
+
+function M:train(on)
+  for _, m in ipairs(self.layers) do m:train(on) end
+  return self
+end
+
+function M:check_layer(name)
+  if not self.index[name] then
+    local names = {}
+    for _, m in ipairs(self.layers) do names[#names + 1] = m.name end
+    local near = util.closest(name, names)
+    util.fail("vgg19 has no layer '%s'%s", name, near and (" (did you mean '" .. near .. "'?)") or "")
+  end
+  return self.index[name]
+end
+
+-- Mean-subtracted input; the mean image is cached per shape.
+function M:preprocess(x)
+  local key = table.concat(x:shape(), "x") .. x:device()
+  if self.mean_key ~= key then
+    local m = core.empty(x:shape(), "cpu")
+    local n, _, h, w = x:size(1), x:size(2), x:size(3), x:size(4)
+    local plane = h * w
+    local flat = m:view({ n * 3 * plane })
+    for i = 0, n * 3 - 1 do
+      local v = -M.mean[i % 3 + 1]
+      flat:narrow(i * plane + 1, plane):fill(v)
+    end
+    self.mean_img = x:device() == "cpu" and m or m:to(x:device())
+    self.mean_key = key
+  end
+  return core.ops.add(x, self.mean_img)
+end
+
+-- Activations at `layers` (a list of names); training mode keeps what backward needs.
+function M:features(x, layers)
+  local want, deepest = {}, 0
+  for _, name in ipairs(layers) do
+    local i = self:check_layer(name)
+    want[name] = true
+    deepest = math.max(deepest, i)
+  end
+  local out = {}
+  local h = self:preprocess(x)
+  for i = 1, deepest do
+    local m = self.layers[i]
+    h = m:forward(h)
+    if want[m.name] then out[m.name] = h end
+  end
+  self.deepest = deepest
+  return out
+end
+
+-- grads: layer name -> gradient of the loss at that layer's output.
+function M:backward(grads)
+  local d
+  for i = self.deepest, 1, -1 do
+    local m = self.layers[i]
+    local g = grads[m.name]
+    if g then d = d and core.ops.add(d, g) or g end
+    if d then d = m:backward(d) end
+  end
+  return d -- the mean subtraction passes gradients through unchanged
+end
+
+-- Loads a strata VGG-19 weights file; the network's widths come from it.
+function M.from_file(path, device)
+  local w = core.weights.load(path)
+  if w.attrs.network and w.attrs.network ~= "vgg19" then
+    util.fail("%s: holds a '%s' network, expected vgg19", path, w.attrs.network)
+  end
+  local first = w.params["conv1_1.weight"]
+  if not first then util.fail("%s: missing parameter 'conv1_1.weight' (not a VGG-19 weights file?)", path) end
+  local net = M.build({ width_div = 64 // first:size(1), device = device })
+  net:load_weights(w)
+  net.synthetic = w.attrs.synthetic == "true"
+  net.source = w.attrs.source or path
+  return net
+end
+
+return M
