@@ -39,6 +39,8 @@ st_dataset *st_dataset_open(const char *dir, int image_size, int batch_size, uin
 int64_t st_dataset_count(const st_dataset *d);             /* image files listed */
 const char *st_dataset_path(const st_dataset *d, int64_t i); /* 0-based, sorted; NULL out of range */
 int64_t st_dataset_batches_per_epoch(const st_dataset *d); /* floor(count / B) */
+int st_dataset_image_size(const st_dataset *d);            /* N */
+int st_dataset_batch_size(const st_dataset *d);            /* B */
 
 /* idx[0..count) = the order of epoch `epoch` (indices into the sorted list). */
 int st_dataset_epoch_order(const st_dataset *d, int64_t epoch, int64_t *idx);

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-long st_cpu_col_budget = 8L << 20;
+long st_cpu_col_budget = 1L << 20;
 
 /* Grid columns [*lo, *hi) whose image column q*sw - pl + j lies inside [0, W). */
 static void valid_cols(const st_cpu_im2col_geom *g, int j, int *lo, int *hi) {

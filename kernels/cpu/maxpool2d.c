@@ -32,19 +32,50 @@ static inline int64_t window_argmax(const float *x, int64_t h, int64_t w, int64_
   return best;
 }
 
+/* VGG's 2x2 stride-2 unpadded pool is most of the pooling work: the same
+ * choice as window_argmax (first maximum, first NaN) over four fixed cells,
+ * without the clipping and loop overhead. */
+static inline int is_vgg_pool(const st_maxpool2d_params *p) {
+  return p->kernel_h == 2 && p->kernel_w == 2 && p->stride_h == 2 && p->stride_w == 2 && p->pad_top == 0 &&
+         p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0;
+}
+
+static inline int64_t argmax_2x2(const float *x, int64_t w, int64_t i, int64_t j) {
+  const float *r0 = x + 2 * i * w + 2 * j, *r1 = r0 + w;
+  float c[4] = {r0[0], r0[1], r1[0], r1[1]};
+  int best = 0;
+  float m = c[0];
+  /* Branch-free (random data makes "v > m" unpredictable): a later cell wins
+   * if it is larger, or if it is the first NaN; a NaN already held stays. */
+  for (int k = 1; k < 4; k++) {
+    float v = c[k];
+    int take = (v > m) | ((v != v) & (m == m));
+    best = take ? k : best;
+    m = take ? v : m;
+  }
+  return (2 * i + (best >> 1)) * w + 2 * j + (best & 1);
+}
+
+static inline int64_t pool_argmax(const float *x, int64_t h, int64_t w, int64_t i, int64_t j,
+                                  const st_maxpool2d_params *p, int vgg) {
+  return vgg ? argmax_2x2(x, w, i, j) : window_argmax(x, h, w, i, j, p);
+}
+
 void st_cpu_maxpool2d_forward(float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
                               int64_t ow, const st_maxpool2d_params *p) {
+  int vgg = is_vgg_pool(p);
 #pragma omp parallel for schedule(static)
   for (int64_t q = 0; q < planes; q++) {
     const float *xp = x + q * h * w;
     float *yp = y + q * oh * ow;
     for (int64_t i = 0; i < oh; i++)
-      for (int64_t j = 0; j < ow; j++) yp[i * ow + j] = xp[window_argmax(xp, h, w, i, j, p)];
+      for (int64_t j = 0; j < ow; j++) yp[i * ow + j] = xp[pool_argmax(xp, h, w, i, j, p, vgg)];
   }
 }
 
 void st_cpu_maxpool2d_backward(float *dx, const float *dy, const float *x, int64_t planes, int64_t h, int64_t w,
                                int64_t oh, int64_t ow, const st_maxpool2d_params *p) {
+  int vgg = is_vgg_pool(p);
   /* One plane per thread: overlapping windows add into the same dx cells
    * only within a plane, so there is no race. */
 #pragma omp parallel for schedule(static)
@@ -54,6 +85,6 @@ void st_cpu_maxpool2d_backward(float *dx, const float *dy, const float *x, int64
     float *dxp = dx + q * h * w;
     memset(dxp, 0, (size_t)(h * w) * sizeof(float));
     for (int64_t i = 0; i < oh; i++)
-      for (int64_t j = 0; j < ow; j++) dxp[window_argmax(xp, h, w, i, j, p)] += dyp[i * ow + j];
+      for (int64_t j = 0; j < ow; j++) dxp[pool_argmax(xp, h, w, i, j, p, vgg)] += dyp[i * ow + j];
   }
 }

@@ -12,6 +12,10 @@ commands:
   stylize --model MODEL.h5 [--device D] [--size WxH] IN OUT
                                           stylize an image with a trained transformer
   weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
+  weights import keras-vgg19 FILE.h5 OUT.h5
+                                          convert Keras' VGG-19 notop weights
+  weights random vgg19 OUT.h5 [--seed N] [--width-div N]
+                                          He-initialised VGG-19 (synthetic: results mean nothing)
   help                                    this text
 ]]
 
@@ -100,9 +104,33 @@ local importers = {
   end,
 }
 
+importers["keras-vgg19"] = function(src)
+  local w = core.weights.import_keras_vgg19(src)
+  require("strata.models.vgg19").build():load_weights(w) -- checks names and shapes
+  return w
+end
+
+-- `weights random vgg19 OUT.h5`: He-normal weights, zero biases, seeded.
+local function random_weights(args)
+  local opts, pos = parse_options(args, { seed = true, ["width-div"] = true }, "weights random")
+  if pos[1] ~= "vgg19" or not pos[2] then util.fail("weights random: expected 'weights random vgg19 OUT.h5'") end
+  local vgg = require("strata.models.vgg19").build({ width_div = tonumber(opts["width-div"] or "1") })
+  local rng = core.rng(tonumber(opts.seed or "1"))
+  for _, p in ipairs(vgg:named_parameters()) do
+    local t = p.module.params[p.key]
+    if p.key == "weight" then rng:normal_(t, 0, math.sqrt(2 / (t:size(2) * t:size(3) * t:size(4)))) end
+  end
+  local state = vgg:state()
+  state.attrs = { network = "vgg19", synthetic = "true", source = "random He-normal, seed " .. (opts.seed or "1") }
+  core.weights.save(pos[2], state)
+  print(string.format("wrote %s: RANDOM VGG-19 weights (synthetic; not ImageNet-trained)", pos[2]))
+  return 0
+end
+
 function cli.weights(args)
   local sub = args[1]
-  if sub ~= "import" then util.fail("weights: expected 'weights import FORMAT SRC OUT.h5'") end
+  if sub == "random" then return random_weights({ table.unpack(args, 2) }) end
+  if sub ~= "import" then util.fail("weights: expected 'weights import FORMAT SRC OUT.h5' or 'weights random vgg19 OUT.h5'") end
   local format, src, out = args[2], args[3], args[4]
   local names = {}
   for k in pairs(importers) do names[#names + 1] = k end
