@@ -84,9 +84,14 @@ static char *xprintf(const char *fmt, ...) {
 /* ---- Listing ---- */
 
 typedef struct {
+  dev_t dev;
+  ino_t ino;
+} dir_id;
+
+typedef struct {
   char **v;
   int64_t n, cap;
-  struct { dev_t dev; ino_t ino; } *seen; /* folders already read */
+  dir_id *seen; /* folders already read */
   int64_t nseen, capseen;
 } listing;
 
@@ -95,22 +100,28 @@ static int has_image_ext(const char *name) {
   return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
 }
 
-static int grow(void **p, int64_t *cap, int64_t need, size_t elem) {
-  if (need <= *cap) return 0;
+/* p (an array of *cap elements) with room for `need`: p itself, a larger
+ * copy, or NULL with an error (p is then untouched). */
+static void *grow(void *p, int64_t *cap, int64_t need, size_t elem) {
+  if (need <= *cap) return p;
   int64_t c = *cap ? *cap * 2 : 64;
   while (c < need) c *= 2;
-  void *q = realloc(*p, (size_t)c * elem);
-  if (!q) return st_error("out of memory listing image files (%lld entries)", (long long)need);
-  *p = q;
+  void *q = realloc(p, (size_t)c * elem);
+  if (!q) {
+    st_error("out of memory listing image files (%lld entries)", (long long)need);
+    return NULL;
+  }
   *cap = c;
-  return 0;
+  return q;
 }
 
 static int push_path(listing *ls, char *path) {
-  if (grow((void **)&ls->v, &ls->cap, ls->n + 1, sizeof *ls->v)) {
+  char **v = grow(ls->v, &ls->cap, ls->n + 1, sizeof *ls->v);
+  if (!v) {
     free(path);
     return -1;
   }
+  ls->v = v;
   ls->v[ls->n++] = path;
   return 0;
 }
@@ -121,7 +132,9 @@ static int push_path(listing *ls, char *path) {
 static int walk(listing *ls, const char *path, const struct stat *st) {
   for (int64_t i = 0; i < ls->nseen; i++)
     if (ls->seen[i].dev == st->st_dev && ls->seen[i].ino == st->st_ino) return 0; /* link loop or alias */
-  if (grow((void **)&ls->seen, &ls->capseen, ls->nseen + 1, sizeof *ls->seen)) return -1;
+  dir_id *seen = grow(ls->seen, &ls->capseen, ls->nseen + 1, sizeof *ls->seen);
+  if (!seen) return -1;
+  ls->seen = seen;
   ls->seen[ls->nseen].dev = st->st_dev;
   ls->seen[ls->nseen].ino = st->st_ino;
   ls->nseen++;
@@ -151,8 +164,14 @@ static int walk(listing *ls, const char *path, const struct stat *st) {
       else is_file = has_image_ext(name); /* a dangling link is listed: its read error will say why */
     }
     if (is_dir) {
-      if ((rc = grow((void **)&sub, &capsub, nsub + 1, sizeof *sub)) == 0) sub[nsub++] = child;
-      else free(child);
+      char **more = grow(sub, &capsub, nsub + 1, sizeof *sub);
+      if (more) {
+        sub = more;
+        sub[nsub++] = child;
+      } else {
+        free(child);
+        rc = -1;
+      }
     } else if (is_file) {
       rc = push_path(ls, child);
     } else {

@@ -24,7 +24,7 @@ static st_dataset *check_ds(lua_State *L) {
 
 static int check_int(lua_State *L, int idx, const char *what) {
   lua_Integer v = luaL_checkinteger(L, idx);
-  if (v < 1 || v > 1 << 30) return luaL_error(L, "strata.data.open: %s must be a positive integer, got %d", what, (int)v);
+  if (v < 1 || v > 1 << 30) return luaL_error(L, "strata.data.open: %s must be a positive integer, got %I", what, v);
   return (int)v;
 }
 
@@ -55,7 +55,7 @@ static int l_path(lua_State *L) {
   st_dataset *d = check_ds(L);
   lua_Integer i = luaL_checkinteger(L, 2);
   if (i < 1 || i > st_dataset_count(d))
-    return luaL_error(L, "dataset:path(%d): index outside 1..%d", (int)i, (int)st_dataset_count(d));
+    return luaL_error(L, "dataset:path(%I): index outside 1..%I", i, (lua_Integer)st_dataset_count(d));
   lua_pushstring(L, st_dataset_path(d, i - 1));
   return 1;
 }

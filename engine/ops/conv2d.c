@@ -67,7 +67,8 @@ static int describe(const st_tensor *x, const st_tensor *w, const st_conv2d_para
   d->OH = (int)((hp - d->kh) / d->sh + 1);
   d->OW = (int)((wp - d->kw) / d->sw + 1);
   /* BLAS takes int sizes and leading dimensions. */
-  if (hp * wp > INT_MAX || (long)d->OH * d->OW > INT_MAX || (long)d->C * d->kh * d->kw > INT_MAX)
+  if (hp * wp > INT_MAX || (long)d->OH * d->OW > INT_MAX || (long)d->C * d->kh * d->kw > INT_MAX ||
+      (long)d->K * d->kh * d->kw > INT_MAX)
     return st_error("%s: x %s is too large for one image plane", fn, st_shape_str(4, x->shape, a, sizeof a));
   return 0;
 }

@@ -40,25 +40,33 @@ static inline int is_vgg_pool(const st_maxpool2d_params *p) {
          p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0;
 }
 
+/* Fast paths with selects rather than branches ("v > m" is unpredictable on
+ * real data); a window holding a NaN (rare, so predictable) takes the first
+ * NaN, as window_argmax does. Ties keep the earlier cell. */
 static inline int64_t argmax_2x2(const float *x, int64_t w, int64_t i, int64_t j) {
   const float *r0 = x + 2 * i * w + 2 * j, *r1 = r0 + w;
-  float c[4] = {r0[0], r0[1], r1[0], r1[1]};
-  int best = 0;
-  float m = c[0];
-  /* Branch-free (random data makes "v > m" unpredictable): a later cell wins
-   * if it is larger, or if it is the first NaN; a NaN already held stays. */
-  for (int k = 1; k < 4; k++) {
-    float v = c[k];
-    int take = (v > m) | ((v != v) & (m == m));
-    best = take ? k : best;
-    m = take ? v : m;
+  float a = r0[0], b = r0[1], c = r1[0], d = r1[1];
+  int best;
+  if ((a != a) | (b != b) | (c != c) | (d != d)) {
+    best = a != a ? 0 : b != b ? 1 : c != c ? 2 : 3;
+  } else {
+    float m = a;
+    best = 0;
+    best = b > m ? 1 : best;
+    m = b > m ? b : m;
+    best = c > m ? 2 : best;
+    m = c > m ? c : m;
+    best = d > m ? 3 : best;
   }
   return (2 * i + (best >> 1)) * w + 2 * j + (best & 1);
 }
 
-static inline int64_t pool_argmax(const float *x, int64_t h, int64_t w, int64_t i, int64_t j,
-                                  const st_maxpool2d_params *p, int vgg) {
-  return vgg ? argmax_2x2(x, w, i, j) : window_argmax(x, h, w, i, j, p);
+static inline float max_2x2(const float *x, int64_t w, int64_t i, int64_t j) {
+  const float *r0 = x + 2 * i * w + 2 * j, *r1 = r0 + w;
+  float a = r0[0], b = r0[1], c = r1[0], d = r1[1];
+  float ab = b > a ? b : a, cd = d > c ? d : c, m = cd > ab ? cd : ab;
+  /* any NaN makes the sum NaN, so the NaN propagates as in the general path */
+  return ((a != a) | (b != b) | (c != c) | (d != d)) ? a + b + c + d : m;
 }
 
 void st_cpu_maxpool2d_forward(float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
@@ -68,8 +76,13 @@ void st_cpu_maxpool2d_forward(float *y, const float *x, int64_t planes, int64_t 
   for (int64_t q = 0; q < planes; q++) {
     const float *xp = x + q * h * w;
     float *yp = y + q * oh * ow;
-    for (int64_t i = 0; i < oh; i++)
-      for (int64_t j = 0; j < ow; j++) yp[i * ow + j] = xp[pool_argmax(xp, h, w, i, j, p, vgg)];
+    if (vgg) {
+      for (int64_t i = 0; i < oh; i++)
+        for (int64_t j = 0; j < ow; j++) yp[i * ow + j] = max_2x2(xp, w, i, j);
+    } else {
+      for (int64_t i = 0; i < oh; i++)
+        for (int64_t j = 0; j < ow; j++) yp[i * ow + j] = xp[window_argmax(xp, h, w, i, j, p)];
+    }
   }
 }
 
@@ -84,7 +97,12 @@ void st_cpu_maxpool2d_backward(float *dx, const float *dy, const float *x, int64
     const float *dyp = dy + q * oh * ow;
     float *dxp = dx + q * h * w;
     memset(dxp, 0, (size_t)(h * w) * sizeof(float));
-    for (int64_t i = 0; i < oh; i++)
-      for (int64_t j = 0; j < ow; j++) dxp[pool_argmax(xp, h, w, i, j, p, vgg)] += dyp[i * ow + j];
+    if (vgg) {
+      for (int64_t i = 0; i < oh; i++)
+        for (int64_t j = 0; j < ow; j++) dxp[argmax_2x2(xp, w, i, j)] += dyp[i * ow + j];
+    } else {
+      for (int64_t i = 0; i < oh; i++)
+        for (int64_t j = 0; j < ow; j++) dxp[window_argmax(xp, h, w, i, j, p)] += dyp[i * ow + j];
+    }
   }
 }

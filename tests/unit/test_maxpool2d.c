@@ -239,6 +239,30 @@ int main(void) {
     st_tensor_release(go);
   }
 
+  /* ---- NaN propagates and takes the gradient, in the 2x2 fast path and the
+   * general path alike ---- */
+  for (int general = 0; general <= 1; general++) {
+    st_maxpool2d_params p = general ? mp(2, 2, 2, 2, 1, 1, 1, 1) : vgg;
+    st_tensor *xn = st_tensor_new4(1, 1, 4, 4, st_cpu());
+    for (int i = 0; i < 16; i++) st_tensor_data(xn)[i] = (float)i;
+    st_tensor_data(xn)[5] = NAN; /* (1,1) */
+    st_maxpool2d_shape(xn, &p, os);
+    st_tensor *y = st_tensor_new(4, os, st_cpu()), *g = st_tensor_new(4, os, st_cpu());
+    st_tensor *dxn = st_tensor_new4(1, 1, 4, 4, st_cpu());
+    st_tensor_fill(g, 1.0f);
+    st_maxpool2d_forward(y, xn, &p);
+    st_maxpool2d_backward(dxn, g, xn, &p);
+    int nans = 0;
+    for (int64_t i = 0; i < y->numel; i++) nans += isnan(st_tensor_data(y)[i]);
+    /* 2x2/2: only window (0,0) holds (1,1); padded 2x2/2 (pads 1): window (1,1) */
+    tap_ok(nans == 1 && st_tensor_data(dxn)[5] == 1.0f, "%s path: a NaN propagates to its window's output and gets the gradient",
+           general ? "general" : "2x2");
+    st_tensor_release(xn);
+    st_tensor_release(y);
+    st_tensor_release(g);
+    st_tensor_release(dxn);
+  }
+
   /* ---- PyTorch fixtures ---- */
   {
     memcpy(st_tensor_data(x), trf_x, sizeof trf_x);
