@@ -4,6 +4,7 @@
 
 #include "../error.h"
 #include "../io/import_engstrom.h"
+#include "../io/import_keras_vgg19.h"
 #include "../io/weights.h"
 #include "lstrata.h"
 
@@ -45,6 +46,11 @@ static int l_load(lua_State *L) {
 static int l_import_engstrom(lua_State *L) {
   const char *dir = luaL_checkstring(L, 1);
   return push_weights(L, st_import_engstrom(dir), dir);
+}
+
+static int l_import_keras_vgg19(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  return push_weights(L, st_import_keras_vgg19(path), path);
 }
 
 /* save(path, {params = {...}, order = {...}?, attrs = {...}?}); names are written in
@@ -110,7 +116,8 @@ static int l_save(lua_State *L) {
 }
 
 static const luaL_Reg functions[] = {
-    {"load", l_load}, {"save", l_save}, {"import_engstrom", l_import_engstrom}, {NULL, NULL}};
+    {"load", l_load}, {"save", l_save}, {"import_engstrom", l_import_engstrom},
+    {"import_keras_vgg19", l_import_keras_vgg19}, {NULL, NULL}};
 
 void lst_open_weights(lua_State *L) {
   luaL_newlib(L, functions);
