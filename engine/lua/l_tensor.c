@@ -366,12 +366,35 @@ static int l_add_inplace(lua_State *L) {
   return 1;
 }
 
+/* dst:paste(src, row, col): copies a [C,h,w] tensor into the [C,H,W] dst with
+ * its top-left corner at (row, col) (1-based); parts outside dst are cut off. */
+static int l_paste(lua_State *L) {
+  st_tensor *d = check_cpu(L, 1), *s = check_cpu(L, 2);
+  lua_Integer r0 = luaL_checkinteger(L, 3) - 1, c0 = luaL_checkinteger(L, 4) - 1;
+  if (d->ndim != 3 || s->ndim != 3 || d->shape[0] != s->shape[0])
+    return luaL_error(L, "paste: expected [C,H,W] tensors with the same C");
+  float *dd = st_tensor_data(d);
+  const float *sd = st_tensor_data(s);
+  int64_t C = d->shape[0], H = d->shape[1], W = d->shape[2], h = s->shape[1], w = s->shape[2];
+  for (int64_t c = 0; c < C; c++)
+    for (int64_t y = 0; y < h; y++) {
+      int64_t ty = r0 + y;
+      if (ty < 0 || ty >= H) continue;
+      for (int64_t x = 0; x < w; x++) {
+        int64_t tx = c0 + x;
+        if (tx >= 0 && tx < W) dd[(c * H + ty) * W + tx] = sd[(c * h + y) * w + x];
+      }
+    }
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {
     {"shape", l_shape}, {"size", l_size},   {"dim", l_dim},         {"numel", l_numel},     {"device", l_device},
     {"get", l_get},     {"set", l_set},     {"to_list", l_to_list}, {"clone", l_clone},     {"to", l_to},
     {"view", l_view},   {"narrow", l_narrow}, {"fill", l_fill},     {"copy", l_copy},       {"sum", l_sum},
     {"mean", l_mean},   {"min", l_min},     {"max", l_max},         {"abs", l_abs},         {"add_", l_add_inplace},
-    {"all_finite", l_all_finite}, {NULL, NULL}};
+    {"all_finite", l_all_finite}, {"paste", l_paste}, {NULL, NULL}};
 
 static const luaL_Reg meta[] = {{"__gc", l_gc},   {"__tostring", l_tostring}, {"__add", l_add}, {"__sub", l_sub},
                                 {"__mul", l_mul}, {"__div", l_div},           {"__unm", l_unm}, {NULL, NULL}};

@@ -9,13 +9,14 @@ usage: strata <command> [arguments]
 
 commands:
   run FILE.lua [args...]                  run a Lua file (an experiment or a script)
+  eval EVAL.lua [--set key=value ...]     the paper's depth-map L2 comparison of two models
   stylize --model MODEL.h5 [--device D] [--size WxH] IN OUT
                                           stylize an image with a trained transformer
   weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
   weights import keras-vgg19 FILE.h5 OUT.h5
                                           convert Keras' VGG-19 notop weights
-  weights random vgg19 OUT.h5 [--seed N] [--width-div N]
-                                          He-initialised VGG-19 (synthetic: results mean nothing)
+  weights random vgg19|fcrn OUT.h5 [--seed N] [--width-div N]
+                                          He-initialised network (synthetic: results mean nothing)
   help                                    this text
 ]]
 
@@ -79,6 +80,8 @@ function cli.run(args)
   return 0
 end
 
+function cli.eval(args) return require("strata.eval").main(args) end
+
 function cli.stylize(args)
   local opts, pos = parse_options(args, { model = true, device = true, size = true }, "stylize")
   if not opts.model then util.fail("stylize: --model MODEL.h5 is required") end
@@ -110,20 +113,31 @@ importers["keras-vgg19"] = function(src)
   return w
 end
 
--- `weights random vgg19 OUT.h5`: He-normal weights, zero biases, seeded.
+-- `weights random vgg19|fcrn OUT.h5`: He-normal convolution weights, zero
+-- biases, unit batch-norm statistics; seeded. For tests, demos and benchmarks
+-- when the published weights are absent: the file is marked synthetic.
 local function random_weights(args)
   local opts, pos = parse_options(args, { seed = true, ["width-div"] = true }, "weights random")
-  if pos[1] ~= "vgg19" or not pos[2] then util.fail("weights random: expected 'weights random vgg19 OUT.h5'") end
-  local vgg = require("strata.models.vgg19").build({ width_div = tonumber(opts["width-div"] or "1") })
-  local rng = core.rng(tonumber(opts.seed or "1"))
-  for _, p in ipairs(vgg:named_parameters()) do
-    local t = p.module.params[p.key]
-    if p.key == "weight" then rng:normal_(t, 0, math.sqrt(2 / (t:size(2) * t:size(3) * t:size(4)))) end
+  local models = { vgg19 = "strata.models.vgg19", fcrn = "strata.models.fcrn" }
+  if not models[pos[1] or ""] or not pos[2] then
+    util.fail("weights random: expected 'weights random vgg19|fcrn OUT.h5 [--seed N] [--width-div N]'")
   end
-  local state = vgg:state()
-  state.attrs = { network = "vgg19", synthetic = "true", source = "random He-normal, seed " .. (opts.seed or "1") }
+  local net = require(models[pos[1]]).build({ width_div = tonumber(opts["width-div"] or "1") })
+  local rng = core.rng(tonumber(opts.seed or "1"))
+  for _, p in ipairs(net:named_parameters()) do
+    local t = p.module.params[p.key]
+    if t:dim() == 4 then
+      rng:normal_(t, 0, math.sqrt(2 / (t:size(2) * t:size(3) * t:size(4))))
+    elseif p.key == "running_var" or (p.key == "weight" and t:dim() == 1) then
+      t:fill(1)
+    else
+      t:fill(0)
+    end
+  end
+  local state = net:state()
+  state.attrs = { network = pos[1], synthetic = "true", source = "random He-normal, seed " .. (opts.seed or "1") }
   core.weights.save(pos[2], state)
-  print(string.format("wrote %s: RANDOM VGG-19 weights (synthetic; not ImageNet-trained)", pos[2]))
+  print(string.format("wrote %s: RANDOM %s weights (synthetic; not trained)", pos[2], pos[1]))
   return 0
 end
 
@@ -158,7 +172,7 @@ function cli.main(argv)
   end
   local f = cli[cmd]
   if type(f) ~= "function" or cmd == "main" then
-    local near = util.closest(cmd, { "run", "stylize", "weights", "help" })
+    local near = util.closest(cmd, { "run", "stylize", "weights", "eval", "sweep", "help" })
     util.fail("unknown command '%s'%s; see 'strata help'", cmd, near and (" (did you mean '" .. near .. "'?)") or "")
   end
   return f(rest)

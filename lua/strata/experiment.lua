@@ -24,10 +24,12 @@ function M.defaults()
       init_std = 0.1,                -- truncated normal, as Engstrom
     },
     vgg = { weights = "weights/vgg19.h5" },
+    depth = { weights = "weights/fcrn.h5" }, -- the depth network (FCRN), used when loss.depth.weight ~= 0
     loss = {
       content = { weight = 7.5, layer = "relu4_2" },
       style = { weight = 100, layers = { "relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1" } },
       tv = { weight = 200 },
+      depth = { weight = 0, layer = "depth" }, -- the paper: 200 on the FCRN output map
     },
     optim = { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 },
     schedule = {
@@ -108,6 +110,13 @@ function M.apply_set(exp, assignment)
   end
   node[parts[#parts]] = parse_value(value)
   merge(exp, src, nil, exp, "--set " .. key)
+end
+
+-- Copies `src` over the table of defaults `dst`, checking every key (for
+-- other configuration tables, such as evaluation files). Returns dst.
+function M.merge_checked(dst, src, where)
+  merge(dst, src, nil, dst, where)
+  return dst
 end
 
 -- The resolved experiment: defaults, then the file's table, then --set's.

@@ -1,6 +1,7 @@
 -- Inference: run a trained transformer on an image of any size.
 local core = require "strata.core"
 local transformer = require "strata.models.transformer"
+local strata_ops = core.ops
 
 local M = {}
 
@@ -15,6 +16,7 @@ end
 function M.image(net, img, device)
   local x = img:view({ 1, img:size(1), img:size(2), img:size(3) })
   if device and device ~= "cpu" then x = x:to(device) end
+  if net.input_scale and net.input_scale ~= 1 then x = strata_ops.affine(x, net.input_scale, 0) end
   local y = net:forward(x)
   return y:view({ y:size(2), y:size(3), y:size(4) })
 end

@@ -60,10 +60,24 @@ local function build_losses(exp)
   if exp.loss.content.weight ~= 0 then terms[#terms + 1] = losses.content.new(exp.loss.content) end
   if exp.loss.style.weight ~= 0 then terms[#terms + 1] = losses.style.new(exp.loss.style) end
   if exp.loss.tv.weight ~= 0 then terms[#terms + 1] = losses.tv.new(exp.loss.tv) end
+  if exp.loss.depth.weight ~= 0 then terms[#terms + 1] = losses.depth.new(exp.loss.depth) end
   return terms
 end
 
-local LOG_TERMS = { "content", "style", "tv" }
+-- Loads the frozen network a loss term reads ("vgg" or "depth").
+local function load_loss_network(exp, which, device)
+  local path = which == "vgg" and exp.vgg.weights or exp.depth.weights
+  local key = which == "vgg" and "vgg.weights" or "depth.weights"
+  if not core.sys.exists(path) then
+    util.fail("%s: '%s' not found; run 'make weights' for the real network, or "
+      .. "'bin/strata weights random %s %s' for random weights (results then mean nothing)",
+      key, path, which == "vgg" and "vgg19" or "fcrn", path)
+  end
+  if which == "vgg" then return vgg19.from_file(path, device) end
+  return require("strata.models.fcrn").from_file(path, device)
+end
+
+local LOG_TERMS = { "content", "style", "tv", "depth" }
 
 -- Writes a sample stylization of the experiment's sample image.
 local function write_sample(exp, net, dir, iteration, device)
@@ -114,30 +128,34 @@ function M.train(exp, opts)
     padding = exp.model.padding, eps = exp.model.eps, device = device })
   init_params(net, rng, exp.model.init_std)
 
-  if not core.sys.exists(exp.vgg.weights) then
-    util.fail("vgg.weights: '%s' not found; run 'make weights' for the real VGG-19, or "
-      .. "'bin/strata weights random vgg19 %s' for random weights (results then mean nothing)",
-      exp.vgg.weights, exp.vgg.weights)
-  end
-  local vgg = vgg19.from_file(exp.vgg.weights, device)
-  local notes = {}
-  if vgg.synthetic then
-    notes[#notes + 1] = "VGG-19 weights are RANDOM (synthetic, " .. exp.vgg.weights .. "): losses and images are not meaningful"
-  end
-
   local terms = build_losses(exp)
-  local vgg_layers, seen, content_layers = {}, {}, {}
+  local notes = {}
+  -- The loss networks the terms read, with the layers each needs.
+  local nets = {}
   for _, t in ipairs(terms) do
-    if t.network == "vgg" then
+    if t.network ~= "image" then
+      if not nets[t.network] then
+        local net = load_loss_network(exp, t.network, device)
+        nets[t.network] = { net = net, layers = {}, target_layers = {}, seen = {}, tseen = {} }
+        if net.synthetic then
+          notes[#notes + 1] = string.format("%s weights are RANDOM (synthetic, %s): losses and images are not meaningful",
+            t.network == "vgg" and "VGG-19" or "depth network (FCRN)", net.source)
+        end
+      end
+      local n = nets[t.network]
       for _, l in ipairs(t:layers()) do
-        vgg:check_layer(l)
-        if not seen[l] then vgg_layers[#vgg_layers + 1], seen[l] = l, true end
-        if t.kind == "content" then content_layers[#content_layers + 1] = l end
+        n.net:check_layer(l)
+        if not n.seen[l] then n.layers[#n.layers + 1], n.seen[l] = l, true end
+        if t.needs_target and not n.tseen[l] then n.target_layers[#n.target_layers + 1], n.tseen[l] = l, true end
       end
     end
   end
+  local net_order = {} -- fixed order, so sums of gradients are reproducible
+  for _, name in ipairs({ "vgg", "depth" }) do
+    if nets[name] then net_order[#net_order + 1] = name end
+  end
   for _, t in ipairs(terms) do
-    if t.kind == "style" then t:set_target(style_features(exp, vgg, t:layers(), device)) end
+    if t.kind == "style" then t:set_target(style_features(exp, nets.vgg.net, t:layers(), device)) end
   end
 
   local ds = core.data.open(exp.data.train, exp.data.size, exp.data.batch, exp.seed)
@@ -195,15 +213,19 @@ function M.train(exp, opts)
     net:zero_grad()
     local y = net:forward(core.ops.affine(x, exp.model.input_scale, 0))
 
-    vgg:train(false)
-    local target = #content_layers > 0 and vgg:features(x, content_layers) or {}
-    vgg:train(true)
-    local feats = #vgg_layers > 0 and vgg:features(y, vgg_layers) or {}
+    local feats, targets = {}, {}
+    for _, name in ipairs(net_order) do
+      local n = nets[name]
+      n.net:train(false)
+      targets[name] = #n.target_layers > 0 and n.net:features(x, n.target_layers) or {}
+      n.net:train(true)
+      feats[name] = n.net:features(y, n.layers)
+    end
 
     local values, total = {}, 0
     for _, t in ipairs(terms) do
       local v
-      if t.network == "vgg" then v = t:forward(feats, target) else v = t:forward(y) end
+      if t.network == "image" then v = t:forward(y) else v = t:forward(feats[t.network], targets[t.network]) end
       if v ~= v or v == math.huge or v == -math.huge then
         util.fail("iteration %d: the %s loss is %s; stopping (last good checkpoint: %s)", it, t.kind, tostring(v),
           last_ckpt or "none yet")
@@ -213,10 +235,17 @@ function M.train(exp, opts)
     end
 
     local grads, dy = {}, nil
+    for name in pairs(nets) do grads[name] = {} end
     for _, t in ipairs(terms) do
-      if t.network == "vgg" then t:backward(grads) end
+      if t.network ~= "image" then t:backward(grads[t.network]) end
     end
-    if next(grads) then dy = vgg:backward(grads) end
+    for _, name in ipairs(net_order) do
+      local n = nets[name]
+      if next(grads[name]) then
+        local d = n.net:backward(grads[name])
+        dy = dy and core.ops.add(dy, d) or d
+      end
+    end
     for _, t in ipairs(terms) do
       if t.network == "image" then
         local d = t:backward()
@@ -254,9 +283,10 @@ function M.train(exp, opts)
   -- The final model: transformer weights and the attributes stylize needs.
   local state = net:state()
   state.attrs = transformer.attrs(net.config)
+  state.attrs.input_scale = string.format("%.17g", exp.model.input_scale)
   state.attrs.iterations = tostring(total_iters)
   state.attrs.experiment = exp.name .. "/" .. exp.run
-  state.attrs.synthetic_vgg = vgg.synthetic and "true" or "false"
+  for name, n in pairs(nets) do state.attrs["synthetic_" .. name] = n.net.synthetic and "true" or "false" end
   core.weights.save(run_dir .. "/model.h5", state)
   write_sample(exp, net, sample_dir, total_iters, device)
 
@@ -266,10 +296,10 @@ function M.train(exp, opts)
     string.format("- iterations: %d (%d this session, %.1f s, %.2f it/s)", total_iters, total_iters - start, elapsed,
       (total_iters - start) / math.max(elapsed, 1e-9)),
     string.format("- device: %s; data: %s (%d images, %d skipped)", device, exp.data.train, ds:count(), ds:skipped()),
-    string.format("- final losses: content %.6g, style %.6g, tv %.6g, total %.6g", last.content or 0,
-      last.style or 0, last.tv or 0, last.total or 0),
-    string.format("- VGG-19 weights: %s", vgg.source),
+    string.format("- final losses: content %.6g, style %.6g, tv %.6g, depth %.6g, total %.6g", last.content or 0,
+      last.style or 0, last.tv or 0, last.depth or 0, last.total or 0),
   }
+  for name, n in pairs(nets) do report[#report + 1] = string.format("- %s weights: %s", name, n.net.source) end
   for _, n in ipairs(notes) do report[#report + 1] = "- **" .. n .. "**" end
   core.sys.write_atomic(run_dir .. "/report.md", table.concat(report, "\n") .. "\n")
   log_line("wrote %s/model.h5 (%.1f s)", run_dir, elapsed)

@@ -1,6 +1,10 @@
--- Loss terms; each has a weight and forward/backward (see each file).
+-- Loss terms; each has a weight, the network it reads (`vgg`, `depth` or
+-- `image`) and forward/backward (see each file).
+local feature = require "strata.loss.content"
+
 return {
-  content = require "strata.loss.content",
+  content = feature.content,
+  depth = feature.depth,
   style = require "strata.loss.style",
   tv = require "strata.loss.tv",
 }

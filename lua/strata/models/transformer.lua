@@ -93,6 +93,9 @@ function M.from_weights(w, device)
   opts.eps = tonumber(a.eps or "")
   local net = M.build(opts)
   net:load_weights(w)
+  -- What the network was trained on: X/255 (strata's and Engstrom's training)
+  -- or raw 0..255 (Engstrom's released checkpoints have no attribute).
+  net.input_scale = tonumber(a.input_scale or "") or 1
   return net
 end
 
