@@ -10,6 +10,8 @@ usage: strata <command> [arguments]
 commands:
   run FILE.lua [args...]                  run a Lua file (an experiment or a script)
   eval EVAL.lua [--set key=value ...]     the paper's depth-map L2 comparison of two models
+  sweep FILE.lua [--set k=v] [--devices D1,D2] [--slurm]
+                                          a grid of runs, summary.csv/.md and plots (--slurm: a job array script)
   stylize --model MODEL.h5 [--device D] [--size WxH] IN OUT
                                           stylize an image with a trained transformer
   weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
@@ -81,6 +83,8 @@ function cli.run(args)
 end
 
 function cli.eval(args) return require("strata.eval").main(args) end
+
+function cli.sweep(args) return require("strata.sweep").main(args) end
 
 function cli.stylize(args)
   local opts, pos = parse_options(args, { model = true, device = true, size = true }, "stylize")

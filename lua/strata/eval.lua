@@ -10,7 +10,8 @@
 local core = require "strata.core"
 local util = require "strata.util"
 local experiment = require "strata.experiment"
-local plot = require "strata.plot"
+local figure = require "strata.figure"
+local plot = require "strata.sweep_plot"
 local stylize = require "strata.stylize"
 
 local M = {}
@@ -175,8 +176,8 @@ function M.run(cfg)
     if idx <= cfg.figure_images then
       local lo, hi = d_o:min(), d_o:max()
       local function tile(t) return core.ops.resize(t, h, w) end
-      fig_rows[#fig_rows + 1] = { tile(img), tile(yb), tile(ya), plot.colormap(d_o, lo, hi), plot.colormap(d_b, lo, hi),
-        plot.colormap(d_a, lo, hi) }
+      fig_rows[#fig_rows + 1] = { tile(img), tile(yb), tile(ya), figure.colormap(d_o, lo, hi), figure.colormap(d_b, lo, hi),
+        figure.colormap(d_a, lo, hi) }
     end
     io.stdout:write(string.format("%s: L2 baseline %.4g, depth-aware %.4g\n", name, m[1], m[2]))
   end
@@ -198,20 +199,19 @@ function M.run(cfg)
     mean[3], mean[4], mean[5], mean[6])
   core.sys.write_atomic(out_dir .. "/metrics.md", table.concat(md, "\n") .. "\n")
 
-  core.image.write(out_dir .. "/figure.png", plot.grid(fig_rows))
+  core.image.write(out_dir .. "/figure.png", figure.grid(fig_rows))
   local series = {}
-  for i, key in ipairs({ "baseline", "depth_aware" }) do
+  for _, key in ipairs({ "baseline", "depth_aware" }) do
     local s = read_log(dirname(cfg[key]) .. "/log.csv")
     if s and #s.xs > 0 then
-      s.color = plot.palette[i]
-      series[#series + 1] = s
+      local pts = {}
+      for k = 1, #s.xs do pts[k] = { s.xs[k], math.log(math.max(s.ys[k], 1e-30), 10) } end
+      series[#series + 1] = { label = key:gsub("_", "-"), points = pts }
     end
   end
-  local ranges = {}
   if #series > 0 then
-    local img
-    img, ranges = plot.lines(series, { logy = true })
-    core.image.write(out_dir .. "/losses.png", img)
+    plot.xy({ path = out_dir .. "/losses.png", title = "training loss", xlabel = "iteration",
+      ylabel = "log10 total loss", series = series })
   end
 
   local report = { "# Depth-map L2: " .. cfg.name, "" }
@@ -225,10 +225,7 @@ function M.run(cfg)
   report[#report + 1] = table.concat(md, "\n")
   report[#report + 1] = ""
   report[#report + 1] = "`figure.png`: one row per image — original, baseline, depth-aware, then the depth maps of the three (viridis, scaled to the original's depth range; bright = far)."
-  if #series > 0 then
-    report[#report + 1] = string.format("`losses.png`: total training loss (log scale, %.3g to %.3g) over iterations %d to %d; blue = baseline, red = depth-aware.",
-      ranges[3], ranges[4], ranges[1], ranges[2])
-  end
+  if #series > 0 then report[#report + 1] = "`losses.png`: total training loss of both runs (log10) against iteration." end
   core.sys.write_atomic(out_dir .. "/report.md", table.concat(report, "\n") .. "\n")
   io.stdout:write(string.format("mean L2: baseline %.4g, depth-aware %.4g, ratio %.3f -> %s/report.md\n", mean[1], mean[2],
     ratio, out_dir))

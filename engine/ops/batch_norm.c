@@ -1,0 +1,69 @@
+/* Batch norm with fixed statistics: argument checks, then the device's kernel. */
+#include <math.h>
+
+#include "error.h"
+#include "kernels/cpu/batch_norm.h"
+#include "ops/fcrn_ops.h"
+
+/* t, when present, is [C] on x's device. */
+static int check_vec(const st_tensor *t, int64_t C, const st_tensor *x, const char *what) {
+  if (!t) return 0;
+  if (st_check_shape(t, 1, &C, what)) return -1;
+  return st_check_same_device(t, x, what);
+}
+
+static int no_kernel(const char *fn, const st_tensor *t) {
+  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(st_tensor_device(t)));
+}
+
+static int check_eps(float eps, const char *fn) {
+  if (!(eps >= 0.0f) || isinf(eps)) return st_error("%s: eps must be finite and >= 0, got %g", fn, eps);
+  return 0;
+}
+
+int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mean, const st_tensor *var,
+                          const st_tensor *gamma, const st_tensor *beta, float eps) {
+  const char *fn = "st_batch_norm_forward";
+  if (st_check_ndim(x, 4, "st_batch_norm_forward: x")) return -1;
+  const int64_t C = x->shape[1];
+  if (st_check_shape(y, 4, x->shape, "st_batch_norm_forward: y")) return -1;
+  if (st_check_same_device(y, x, "st_batch_norm_forward: y")) return -1;
+  if (!mean || !var) return st_error("%s: mean and var are required", fn);
+  if (check_vec(mean, C, x, "st_batch_norm_forward: mean") || check_vec(var, C, x, "st_batch_norm_forward: var") ||
+      check_vec(gamma, C, x, "st_batch_norm_forward: gamma") || check_vec(beta, C, x, "st_batch_norm_forward: beta"))
+    return -1;
+  if (check_eps(eps, fn)) return -1;
+  if (st_tensor_device(x).kind != ST_CPU) return no_kernel(fn, x);
+  return st_cpu_batch_norm_forward(st_tensor_data(y), st_tensor_data(x), st_tensor_data(mean), st_tensor_data(var),
+                                   gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL,
+                                   x->shape[0], C, x->shape[2] * x->shape[3], eps);
+}
+
+int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy,
+                           const st_tensor *x, const st_tensor *mean, const st_tensor *var, const st_tensor *gamma,
+                           float eps) {
+  const char *fn = "st_batch_norm_backward";
+  if (st_check_ndim(dy, 4, "st_batch_norm_backward: dy")) return -1;
+  const int64_t C = dy->shape[1];
+  if (dx && (st_check_shape(dx, 4, dy->shape, "st_batch_norm_backward: dx") ||
+             st_check_same_device(dx, dy, "st_batch_norm_backward: dx")))
+    return -1;
+  if (dgamma && !x) return st_error("%s: x (the forward input) is required for dgamma", fn);
+  if (x && (st_check_shape(x, 4, dy->shape, "st_batch_norm_backward: x") ||
+            st_check_same_device(x, dy, "st_batch_norm_backward: x")))
+    return -1;
+  if (!mean || !var) return st_error("%s: mean and var are required", fn);
+  if (check_vec(mean, C, dy, "st_batch_norm_backward: mean") || check_vec(var, C, dy, "st_batch_norm_backward: var") ||
+      check_vec(gamma, C, dy, "st_batch_norm_backward: gamma") ||
+      check_vec(dgamma, C, dy, "st_batch_norm_backward: dgamma") ||
+      check_vec(dbeta, C, dy, "st_batch_norm_backward: dbeta"))
+    return -1;
+  if (check_eps(eps, fn)) return -1;
+  if (!dx && !dgamma && !dbeta) return 0;
+  if (st_tensor_device(dy).kind != ST_CPU) return no_kernel(fn, dy);
+  return st_cpu_batch_norm_backward(dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
+                                    dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy),
+                                    x ? st_tensor_data(x) : NULL, st_tensor_data(mean), st_tensor_data(var),
+                                    gamma ? st_tensor_data(gamma) : NULL, dy->shape[0], C,
+                                    dy->shape[2] * dy->shape[3], eps);
+}
