@@ -69,14 +69,10 @@ test: bin/strata $(TEST_BIN)
 bench: bin/strata
 	bench/run.sh
 
-# The main job on the embedded default: the pretrained 'wave' network from ../shared.
-DEMO_DATA ?= ../shared/data
+# The main job on the embedded default: a short baseline and depth-aware
+# training on sample photos, then the depth-map L2 evaluation (demo/run.sh).
 demo: bin/strata
-	@if [ ! -d $(DEMO_DATA)/reference/engstrom-wave ]; then \
-	  echo "demo: $(DEMO_DATA) is absent (reference weights and images); nothing to run"; exit 1; fi
-	@mkdir -p results/demo
-	bin/strata weights import engstrom $(DEMO_DATA)/reference/engstrom-wave results/demo/wave.h5
-	bin/strata stylize --model results/demo/wave.h5 $(DEMO_DATA)/content/chicago.jpg results/demo/chicago_wave.png
+	bash demo/run.sh
 
 clean:
 	rm -rf $(BUILD) bin
