@@ -25,7 +25,7 @@ ifeq ($(CUDA),1)
 ENGINE_SRC  += engine/gpu_cuda.c
 CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
 CFLAGS      += -DSTRATA_CUDA -I$(CUDA_HOME)/include
-LDLIBS      += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
+LDLIBS      += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
 NVCCFLAGS   ?= -O3 -std=c++17 -arch=sm_90 -Xcompiler -fPIC -Iengine -I.
 else
 ENGINE_SRC  += engine/gpu_none.c
@@ -40,7 +40,7 @@ TEST_BIN := $(TEST_C:%.c=$(BUILD)/%)
 # Everything prove runs: C test programs, Lua tests (*.lua), shell tests (*.sh).
 TEST_RUN  = $(TEST_BIN) $(sort $(wildcard tests/*/*.t.lua tests/*/*.t.sh))
 
-.PHONY: all test clean bench demo
+.PHONY: all test clean bench demo weights
 all: bin/strata
 
 bin/strata: $(BUILD)/engine/main.o $(LIB)
@@ -73,6 +73,10 @@ bench: bin/strata
 # training on sample photos, then the depth-map L2 evaluation (demo/run.sh).
 demo: bin/strata
 	bash demo/run.sh
+
+# On a networked machine: download the published weights, verify, convert.
+weights: bin/strata
+	bash weights/fetch.sh
 
 clean:
 	rm -rf $(BUILD) bin

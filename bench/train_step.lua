@@ -73,6 +73,8 @@ for it = 1, tonumber(opts.steps) do
   for _, p in ipairs(params) do
     core.ops.adam_step(p.module.params[p.key], p.module.grads[p.key], m[p.name], v[p.name], 1e-3, 0.9, 0.999, 1e-8, it)
   end
+  y, target, feats, grads, dy = nil, nil, nil, nil, nil
+  collectgarbage() -- free the step's tensors into the caching allocator (see bench/stylize.lua)
   print(string.format("seconds %.6f", core.sys.clock() - t0))
   io.stdout:flush()
 end

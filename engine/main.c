@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lua/lstrata.h"
+#include "memory.h"
 
 static int message_handler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
@@ -42,6 +43,19 @@ static void find_home(char *out, size_t n) {
 }
 
 int main(int argc, char **argv) {
+  /* libgomp reads OMP_WAIT_POLICY once, when it loads. Its default keeps idle
+   * OpenMP threads spinning after each of our parallel loops, taking the cores
+   * that OpenBLAS's own threads need next (2-3x slower networks on 2 cores).
+   * So make idle threads sleep, restarting once with the setting in place. */
+  if (!getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv); /* on failure, carry on at the default */
+  }
+  /* Test hook: STRATA_FAIL_ALLOC_AFTER=N runs out of memory at the N-th
+   * allocation of tensor memory (tests/bad_input/train_failures.t.sh). */
+  const char *fail_alloc = getenv("STRATA_FAIL_ALLOC_AFTER");
+  if (fail_alloc && *fail_alloc) st_mem_fail_after(atol(fail_alloc));
+
   lua_State *L = luaL_newstate();
   if (!L) {
     fprintf(stderr, "strata: cannot create the Lua state (out of memory)\n");

@@ -45,7 +45,8 @@ static size_t round_size(size_t n, int *cls) {
 static size_t live_hash(void *p) { return ((uintptr_t)p >> 6) % LIVE_BUCKETS; }
 
 static void *system_alloc(st_device dev, size_t n) {
-  if (fail_countdown > 0 && --fail_countdown == 0) return NULL;
+  if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1; /* out of memory from now on */
+  if (fail_countdown < 0) return NULL;
   if (dev.kind == ST_CPU) {
     void *p = NULL;
     if (posix_memalign(&p, 64, n) != 0) return NULL;
@@ -153,4 +154,4 @@ st_mem_stats st_mem_get_stats(st_device dev) {
   return s;
 }
 
-void st_mem_fail_after(long n) { fail_countdown = n; }
+void st_mem_fail_after(long n) { fail_countdown = n > 0 ? n : 0; }

@@ -223,8 +223,15 @@ static quiet_state h5_quiet(void) {
 
 static void h5_restore(quiet_state q) { H5Eset_auto2(H5E_DEFAULT, q.func, q.data); }
 
+/* HDF5's descriptions can span lines ("file write failed: time = ...\n,
+ * filename = ..."); errors here are one line, so line breaks become spaces. */
 static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
-  if (n == 0 && e->desc) snprintf((char *)data, 256, "%s", e->desc);
+  if (n == 0 && e->desc) {
+    char *s = data;
+    snprintf(s, 256, "%s", e->desc);
+    for (; *s; s++)
+      if (*s == '\n' || *s == '\r' || *s == '\t') *s = ' ';
+  }
   return 0;
 }
 
@@ -311,11 +318,16 @@ done:
   return rc;
 }
 
-/* Everything but the atomic rename: writes the file at `tmp`. */
-static int write_file(const st_weights *w, const char *tmp) {
+/* Builds the HDF5 file in memory (the core driver, no backing store) and
+ * returns its bytes in *image (malloc'd, *size bytes). HDF5 itself never
+ * writes to disk: HDF5 1.10 frees a file whose close fails on a write error
+ * (a full disk) but keeps its ID, and then crashes at exit closing it. */
+static int write_file(const st_weights *w, const char *name, void **image, size_t *size) {
   int rc = -1;
   char d[256];
-  hid_t fcpl = -1, gcpl = -1, dcpl = -1, fid = -1;
+  hid_t fcpl = -1, gcpl = -1, dcpl = -1, fapl = -1, fid = -1;
+  *image = NULL;
+  *size = 0;
   /* Track creation order so a load gives the parameters back in the order
    * they were added (HDF5 otherwise iterates by name); leave out object
    * timestamps so the same weights always give the same bytes (checksums). */
@@ -324,11 +336,12 @@ static int write_file(const st_weights *w, const char *tmp) {
       H5Pset_attr_creation_order(fcpl, order) < 0 || H5Pset_obj_track_times(fcpl, 0) < 0 ||
       (gcpl = H5Pcreate(H5P_GROUP_CREATE)) < 0 || H5Pset_link_creation_order(gcpl, order) < 0 ||
       H5Pset_obj_track_times(gcpl, 0) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
-      H5Pset_obj_track_times(dcpl, 0) < 0) {
+      H5Pset_obj_track_times(dcpl, 0) < 0 || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
+      H5Pset_fapl_core(fapl, (size_t)(4 * st_weights_numel(w) + 65536), 0) < 0) {
     st_error("cannot set up HDF5 property lists: %s", h5_detail(d));
     goto done;
   }
-  if ((fid = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT)) < 0) {
+  if ((fid = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
     st_error("cannot create HDF5 file: %s", h5_detail(d));
     goto done;
   }
@@ -350,13 +363,78 @@ static int write_file(const st_weights *w, const char *tmp) {
     st_tensor_release(host);
     if (r != 0) goto done;
   }
+  if (H5Fflush(fid, H5F_SCOPE_GLOBAL) < 0) {
+    st_error("cannot finish the HDF5 file: %s", h5_detail(d));
+    goto done;
+  }
+  ssize_t n = H5Fget_file_image(fid, NULL, 0);
+  if (n <= 0) {
+    st_error("cannot get the HDF5 file image: %s", h5_detail(d));
+    goto done;
+  }
+  if (!(*image = malloc((size_t)n))) {
+    st_error("out of memory: %zd bytes for the HDF5 file image", n);
+    goto done;
+  }
+  if (H5Fget_file_image(fid, *image, (size_t)n) != n) {
+    st_error("cannot get the HDF5 file image: %s", h5_detail(d));
+    goto done;
+  }
+  *size = (size_t)n;
   rc = 0;
 done:
   if (fid >= 0 && H5Fclose(fid) < 0 && rc == 0) rc = st_error("cannot close HDF5 file: %s", h5_detail(d));
+  if (rc != 0) {
+    free(*image);
+    *image = NULL;
+    *size = 0;
+  }
+  if (fapl >= 0) H5Pclose(fapl);
   if (dcpl >= 0) H5Pclose(dcpl);
   if (gcpl >= 0) H5Pclose(gcpl);
   if (fcpl >= 0) H5Pclose(fcpl);
   return rc;
+}
+
+/* Test hook: STRATA_FAIL_WRITE_AFTER_BYTES=N makes writing weights files fail
+ * with ENOSPC once this process has written N bytes of them in all, as when
+ * the disk fills up during a run. */
+static size_t bytes_written;
+
+static size_t write_limit(void) {
+  const char *s = getenv("STRATA_FAIL_WRITE_AFTER_BYTES");
+  if (!s || !*s) return (size_t)-1;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  return *end ? (size_t)-1 : (size_t)v;
+}
+
+/* Writes size bytes to a new file at tmp and syncs it; -1 with errno set. */
+static int write_bytes(const char *tmp, const void *data, size_t size) {
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  size_t done = 0, limit = write_limit();
+  while (done < size) {
+    size_t chunk = size - done < ((size_t)1 << 26) ? size - done : ((size_t)1 << 26);
+    if (bytes_written + chunk > limit) chunk = limit > bytes_written ? limit - bytes_written : 0;
+    ssize_t k = chunk ? write(fd, (const char *)data + done, chunk) : (errno = ENOSPC, -1);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      int e = k < 0 ? errno : EIO;
+      close(fd);
+      errno = e;
+      return -1;
+    }
+    done += (size_t)k;
+    bytes_written += (size_t)k;
+  }
+  if (fsync(fd) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return close(fd);
 }
 
 static int fsync_path(const char *path, int flags) {
@@ -375,16 +453,19 @@ int st_weights_save(const st_weights *w, const char *path) {
   if (!tmp) return st_error("out of memory saving '%s'", path);
   snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
 
+  void *image = NULL;
+  size_t size = 0;
   quiet_state q = h5_quiet();
-  int rc = write_file(w, tmp);
+  int rc = write_file(w, tmp, &image, &size);
   h5_restore(q);
   if (rc != 0) {
     st_error_prefix("%s: ", path);
-  } else if (fsync_path(tmp, O_RDONLY) != 0) {
-    rc = st_error("%s: cannot sync temporary file '%s': %s", path, tmp, strerror(errno));
+  } else if (write_bytes(tmp, image, size) != 0) {
+    rc = st_error("%s: cannot write %zu bytes to '%s': %s", path, size, tmp, strerror(errno));
   } else if (rename(tmp, path) != 0) {
     rc = st_error("%s: cannot rename '%s' into place: %s", path, tmp, strerror(errno));
   }
+  free(image);
   if (rc != 0) {
     unlink(tmp);
   } else {

@@ -6,6 +6,7 @@ int luaopen_strata_core(lua_State *L) {
   lst_open_tensor(L);
   lst_open_ops(L);
   lst_open_train_ops(L);
+  lst_open_fcrn_ops(L);
   lst_open_rng(L);
   lst_open_data(L);
   lst_open_image(L);

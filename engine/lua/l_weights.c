@@ -4,6 +4,7 @@
 
 #include "../error.h"
 #include "../io/import_engstrom.h"
+#include "../io/import_fcrn.h"
 #include "../io/import_keras_vgg19.h"
 #include "../io/weights.h"
 #include "lstrata.h"
@@ -51,6 +52,11 @@ static int l_import_engstrom(lua_State *L) {
 static int l_import_keras_vgg19(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   return push_weights(L, st_import_keras_vgg19(path), path);
+}
+
+static int l_import_fcrn(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  return push_weights(L, st_import_fcrn(path), path);
 }
 
 /* save(path, {params = {...}, order = {...}?, attrs = {...}?}); names are written in
@@ -102,11 +108,32 @@ static int l_save(lua_State *L) {
   }
   lua_getfield(L, 2, "attrs");
   if (rc == 0 && lua_istable(L, -1)) {
-    for (lua_pushnil(L); rc == 0 && lua_next(L, -2); lua_pop(L, 1)) {
+    /* Written sorted by key: lua_next's order changes from one process to the
+     * next (Lua seeds its string hashes randomly), and the same weights must
+     * give the same bytes. */
+    int attrs = lua_gettop(L), k = 0;
+    lua_newtable(L);
+    int keys = lua_gettop(L);
+    for (lua_pushnil(L); lua_next(L, attrs); lua_pop(L, 1)) {
+      if (lua_type(L, -2) != LUA_TSTRING) {
+        st_weights_free(w);
+        return luaL_error(L, "weights.save: attribute keys must be strings, not %s", luaL_typename(L, -2));
+      }
       lua_pushvalue(L, -2);
-      const char *k = lua_tostring(L, -1), *v = luaL_tolstring(L, -2, NULL);
-      rc = st_weights_set_attr(w, k, v);
-      lua_pop(L, 2);
+      lua_rawseti(L, keys, ++k);
+    }
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, keys);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    for (int i = 1; rc == 0 && i <= k; i++) {
+      lua_rawgeti(L, keys, i);
+      lua_pushvalue(L, -1);
+      lua_rawget(L, attrs);
+      const char *key = lua_tostring(L, -2), *value = luaL_tolstring(L, -1, NULL);
+      rc = st_weights_set_attr(w, key, value);
+      lua_pop(L, 3);
     }
   }
   if (rc == 0) rc = st_weights_save(w, path);
@@ -117,7 +144,7 @@ static int l_save(lua_State *L) {
 
 static const luaL_Reg functions[] = {
     {"load", l_load}, {"save", l_save}, {"import_engstrom", l_import_engstrom},
-    {"import_keras_vgg19", l_import_keras_vgg19}, {NULL, NULL}};
+    {"import_keras_vgg19", l_import_keras_vgg19}, {"import_fcrn", l_import_fcrn}, {NULL, NULL}};
 
 void lst_open_weights(lua_State *L) {
   luaL_newlib(L, functions);

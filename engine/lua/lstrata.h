@@ -29,6 +29,7 @@ st_device lst_opt_device(lua_State *L, int idx);
 void lst_open_tensor(lua_State *L);
 void lst_open_ops(lua_State *L);
 void lst_open_train_ops(lua_State *L); /* adds to the "ops" table */
+void lst_open_fcrn_ops(lua_State *L);  /* adds to the "ops" table */
 void lst_open_rng(lua_State *L);
 void lst_open_data(lua_State *L);
 void lst_open_image(lua_State *L);

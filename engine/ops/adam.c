@@ -5,6 +5,17 @@
 
 #include "../error.h"
 #include "kernels/cpu/adam.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/adam.h"
+#endif
+
+/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
+static int has_kernel(const st_tensor *t) {
+#ifdef STRATA_CUDA
+  if (st_tensor_device(t).kind == ST_CUDA) return 1;
+#endif
+  return st_tensor_device(t).kind == ST_CPU;
+}
 
 int st_adam_step(st_tensor *param, const st_tensor *grad, st_tensor *m, st_tensor *v, float lr, float beta1,
                  float beta2, float eps, int64_t t) {
@@ -21,11 +32,17 @@ int st_adam_step(st_tensor *param, const st_tensor *grad, st_tensor *m, st_tenso
   if (!(beta2 >= 0.0f && beta2 < 1.0f)) return st_error("st_adam_step: beta2 must be in [0, 1), got %g", beta2);
   if (!(eps >= 0.0f) || !isfinite(eps)) return st_error("st_adam_step: eps must be finite and >= 0, got %g", eps);
   if (!isfinite(lr)) return st_error("st_adam_step: lr must be finite, got %g", lr);
-  if (st_tensor_device(param).kind != ST_CPU)
+  if (!has_kernel(param))
     return st_error("st_adam_step: no kernel for tensors on %s yet (CPU only)", st_device_name(st_tensor_device(param)));
   double bc1 = 1.0 - pow((double)beta1, (double)t), bc2 = 1.0 - pow((double)beta2, (double)t);
   /* beta2 = 0 with eps = 0 and a zero gradient would divide 0 by 0; that is
    * the caller's choice, as in torch. */
+#ifdef STRATA_CUDA
+  if (st_tensor_device(param).kind == ST_CUDA)
+    return st_cuda_adam_step(st_tensor_device(param).index, st_tensor_data(param), st_tensor_data(grad),
+                             st_tensor_data(m), st_tensor_data(v), param->numel, beta1, beta2, eps,
+                             (float)((double)lr / bc1), (float)sqrt(bc2));
+#endif
   st_cpu_adam_step(st_tensor_data(param), st_tensor_data(grad), st_tensor_data(m), st_tensor_data(v), param->numel,
                    beta1, beta2, eps, (float)((double)lr / bc1), (float)sqrt(bc2));
   return 0;

@@ -3,6 +3,9 @@
 
 #include "../error.h"
 #include "kernels/cpu/conv2d.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/conv2d.h"
+#endif
 #include "ops.h"
 
 void st_same_pads(int in, int k, int stride, int *before, int *after) {
@@ -107,6 +110,11 @@ int st_conv2d_forward(st_tensor *y, const st_tensor *x, const st_tensor *w, cons
   if (dev.kind == ST_CPU)
     return st_cpu_conv2d_forward(&d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
                                  b ? st_tensor_data(b) : NULL);
+#ifdef STRATA_CUDA
+  if (dev.kind == ST_CUDA)
+    return st_cuda_conv2d_forward(dev.index, &d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
+                                  b ? st_tensor_data(b) : NULL);
+#endif
   return unsupported(dev, "conv2d forward");
 }
 
@@ -134,5 +142,11 @@ int st_conv2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, const st_ten
     return st_cpu_conv2d_backward(&d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
                                   db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
                                   st_tensor_data(w));
+#ifdef STRATA_CUDA
+  if (dev.kind == ST_CUDA)
+    return st_cuda_conv2d_backward(dev.index, &d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
+                                   db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
+                                   st_tensor_data(w));
+#endif
   return unsupported(dev, "conv2d backward");
 }

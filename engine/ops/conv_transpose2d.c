@@ -3,6 +3,9 @@
 
 #include "../error.h"
 #include "kernels/cpu/conv_transpose2d.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/conv_transpose2d.h"
+#endif
 #include "ops.h"
 
 /* Validates x, w and p and fills the kernel descriptor. */
@@ -85,6 +88,11 @@ int st_conv_transpose2d_forward(st_tensor *y, const st_tensor *x, const st_tenso
   if (dev.kind == ST_CPU)
     return st_cpu_conv_transpose2d_forward(&d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
                                            b ? st_tensor_data(b) : NULL);
+#ifdef STRATA_CUDA
+  if (dev.kind == ST_CUDA)
+    return st_cuda_conv_transpose2d_forward(dev.index, &d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
+                                            b ? st_tensor_data(b) : NULL);
+#endif
   return unsupported(dev, "conv_transpose2d forward");
 }
 
@@ -114,5 +122,11 @@ int st_conv_transpose2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, co
     return st_cpu_conv_transpose2d_backward(&d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
                                             db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
                                             st_tensor_data(w));
+#ifdef STRATA_CUDA
+  if (dev.kind == ST_CUDA)
+    return st_cuda_conv_transpose2d_backward(dev.index, &d, dx ? st_tensor_data(dx) : NULL,
+                                             dw ? st_tensor_data(dw) : NULL, db ? st_tensor_data(db) : NULL,
+                                             st_tensor_data(dy), st_tensor_data(x), st_tensor_data(w));
+#endif
   return unsupported(dev, "conv_transpose2d backward");
 }

@@ -6,6 +6,9 @@
 #include "../error.h"
 #include "../memory.h"
 #include "kernels/cpu/gram.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/gram.h"
+#endif
 
 int st_gram_shape(const st_tensor *x, int64_t out[3]) {
   char b[128];
@@ -22,7 +25,11 @@ int st_gram_shape(const st_tensor *x, int64_t out[3]) {
   return 0;
 }
 
+/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
 static int cpu_only(const st_tensor *t, const char *op) {
+#ifdef STRATA_CUDA
+  if (st_tensor_device(t).kind == ST_CUDA) return 0;
+#endif
   if (st_tensor_device(t).kind != ST_CPU)
     return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(t)));
   return 0;
@@ -37,6 +44,11 @@ int st_gram_forward(st_tensor *g, const st_tensor *x) {
   if (st_gram_shape(x, out) != 0 || st_check_shape(g, 3, out, "st_gram_forward: g") != 0 ||
       st_check_same_device(g, x, "st_gram_forward: g and x") != 0 || cpu_only(x, "st_gram_forward") != 0)
     return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA)
+    return st_cuda_gram_forward(st_tensor_device(x).index, st_tensor_data(g), st_tensor_data(x), x->shape[0],
+                                x->shape[1], x->shape[2] * x->shape[3], gram_scale(x));
+#endif
   st_cpu_gram_forward(st_tensor_data(g), st_tensor_data(x), x->shape[0], x->shape[1], x->shape[2] * x->shape[3],
                       gram_scale(x));
   return 0;
@@ -51,6 +63,11 @@ int st_gram_backward(st_tensor *dx, const st_tensor *dg, const st_tensor *x) {
   if (st_check_shape(dx, 4, x->shape, "st_gram_backward: dx") != 0 ||
       st_check_same_device(dx, x, "st_gram_backward: dx and x") != 0)
     return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA)
+    return st_cuda_gram_backward(st_tensor_device(x).index, st_tensor_data(dx), st_tensor_data(dg), st_tensor_data(x),
+                                 x->shape[0], x->shape[1], x->shape[2] * x->shape[3], gram_scale(x));
+#endif
   int64_t c = x->shape[1];
   float *sym = st_mem_alloc(st_cpu(), (size_t)(c * c) * sizeof(float), "st_gram_backward scratch");
   if (!sym) return -1;

@@ -3,6 +3,9 @@
 
 #include "../error.h"
 #include "kernels/cpu/maxpool2d.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/maxpool2d.h"
+#endif
 
 int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t out[4]) {
   if (!p) return st_error("maxpool2d: missing params");
@@ -31,7 +34,11 @@ int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t
   return 0;
 }
 
+/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
 static int cpu_only(const st_tensor *t, const char *op) {
+#ifdef STRATA_CUDA
+  if (st_tensor_device(t).kind == ST_CUDA) return 0;
+#endif
   if (st_tensor_device(t).kind != ST_CPU)
     return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(t)));
   return 0;
@@ -42,6 +49,11 @@ int st_maxpool2d_forward(st_tensor *y, const st_tensor *x, const st_maxpool2d_pa
   if (st_maxpool2d_shape(x, p, out) != 0 || st_check_shape(y, 4, out, "st_maxpool2d_forward: y") != 0 ||
       st_check_same_device(y, x, "st_maxpool2d_forward: y and x") != 0 || cpu_only(x, "st_maxpool2d_forward") != 0)
     return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA)
+    return st_cuda_maxpool2d_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x), out[0] * out[1],
+                                     x->shape[2], x->shape[3], out[2], out[3], p);
+#endif
   st_cpu_maxpool2d_forward(st_tensor_data(y), st_tensor_data(x), out[0] * out[1], x->shape[2], x->shape[3], out[2],
                            out[3], p);
   return 0;
@@ -57,6 +69,11 @@ int st_maxpool2d_backward(st_tensor *dx, const st_tensor *dy, const st_tensor *x
   if (st_check_shape(dx, 4, x->shape, "st_maxpool2d_backward: dx") != 0 ||
       st_check_same_device(dx, x, "st_maxpool2d_backward: dx and x") != 0)
     return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA)
+    return st_cuda_maxpool2d_backward(st_tensor_device(x).index, st_tensor_data(dx), st_tensor_data(dy),
+                                      st_tensor_data(x), out[0] * out[1], x->shape[2], x->shape[3], out[2], out[3], p);
+#endif
   st_cpu_maxpool2d_backward(st_tensor_data(dx), st_tensor_data(dy), st_tensor_data(x), out[0] * out[1], x->shape[2],
                             x->shape[3], out[2], out[3], p);
   return 0;

@@ -6,8 +6,15 @@
 
 #include "../error.h"
 #include "kernels/cpu/mse.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/mse.h"
+#endif
 
+/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
 static int cpu_only(const st_tensor *t, const char *op) {
+#ifdef STRATA_CUDA
+  if (st_tensor_device(t).kind == ST_CUDA) return 0;
+#endif
   if (st_tensor_device(t).kind != ST_CPU)
     return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(t)));
   return 0;
@@ -29,6 +36,15 @@ static int check_mse(const char *op, const st_tensor *a, const st_tensor *b) {
 int st_mse_forward(float *loss, const st_tensor *a, const st_tensor *b) {
   if (!loss) return st_error("st_mse_forward: missing loss pointer");
   if (check_mse("st_mse_forward", a, b) != 0) return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(a).kind == ST_CUDA) {
+    double s;
+    if (st_cuda_sqdiff_sum(st_tensor_device(a).index, &s, st_tensor_data(a), st_tensor_data(b), 1, a->numel, 0) != 0)
+      return -1;
+    *loss = (float)(s / (double)a->numel);
+    return 0;
+  }
+#endif
   *loss = (float)(st_cpu_sqdiff_sum(st_tensor_data(a), st_tensor_data(b), 1, a->numel, 0) / (double)a->numel);
   return 0;
 }
@@ -42,6 +58,12 @@ int st_mse_backward(st_tensor *da, st_tensor *db, float dloss, const st_tensor *
              st_check_same_device(db, a, "st_mse_backward: db and a") != 0))
     return -1;
   float scale = (float)(2.0 * (double)dloss / (double)a->numel);
+#ifdef STRATA_CUDA
+  if (st_tensor_device(a).kind == ST_CUDA)
+    return st_cuda_sqdiff_backward(st_tensor_device(a).index, da ? st_tensor_data(da) : NULL,
+                                   db ? st_tensor_data(db) : NULL, st_tensor_data(a), st_tensor_data(b), 1, a->numel, 0,
+                                   scale);
+#endif
   st_cpu_sqdiff_backward(da ? st_tensor_data(da) : NULL, db ? st_tensor_data(db) : NULL, st_tensor_data(a),
                          st_tensor_data(b), 1, a->numel, 0, scale);
   return 0;
@@ -73,6 +95,16 @@ int st_gram_distance_forward(float *loss, const st_tensor *g, const st_tensor *g
   if (!loss) return st_error("st_gram_distance_forward: missing loss pointer");
   if (check_gram_distance("st_gram_distance_forward", g, gs, &bc) != 0) return -1;
   int64_t cc = g->shape[1] * g->shape[2];
+#ifdef STRATA_CUDA
+  if (st_tensor_device(g).kind == ST_CUDA) {
+    double s;
+    if (st_cuda_sqdiff_sum(st_tensor_device(g).index, &s, st_tensor_data(g), st_tensor_data(gs), g->shape[0], cc,
+                           bc) != 0)
+      return -1;
+    *loss = (float)(s / (double)g->numel);
+    return 0;
+  }
+#endif
   /* (1/N) sum_n ||g_n - gs||^2 / C^2 is the mean over all N*C*C elements. */
   *loss = (float)(st_cpu_sqdiff_sum(st_tensor_data(g), st_tensor_data(gs), g->shape[0], cc, bc) / (double)g->numel);
   return 0;
@@ -88,6 +120,12 @@ int st_gram_distance_backward(st_tensor *dg, st_tensor *dgs, float dloss, const 
               st_check_same_device(dgs, g, "st_gram_distance_backward: dgs and g") != 0))
     return -1;
   float scale = (float)(2.0 * (double)dloss / (double)g->numel);
+#ifdef STRATA_CUDA
+  if (st_tensor_device(g).kind == ST_CUDA)
+    return st_cuda_sqdiff_backward(st_tensor_device(g).index, dg ? st_tensor_data(dg) : NULL,
+                                   dgs ? st_tensor_data(dgs) : NULL, st_tensor_data(g), st_tensor_data(gs), g->shape[0],
+                                   g->shape[1] * g->shape[2], bc, scale);
+#endif
   st_cpu_sqdiff_backward(dg ? st_tensor_data(dg) : NULL, dgs ? st_tensor_data(dgs) : NULL, st_tensor_data(g),
                          st_tensor_data(gs), g->shape[0], g->shape[1] * g->shape[2], bc, scale);
   return 0;

@@ -5,6 +5,9 @@
 
 #include "error.h"
 #include "kernels/cpu/pad2d.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/pad2d.h"
+#endif
 
 static const char *mode_name(st_pad_mode m) {
   switch (m) {
@@ -57,6 +60,11 @@ int st_pad2d_forward(st_tensor *y, const st_tensor *x, int top, int bottom, int 
   padded_shape(x->shape, top, bottom, left, right, out);
   if (st_check_shape(y, 4, out, "st_pad2d_forward: y")) return -1;
   if (st_check_same_device(y, x, "st_pad2d_forward: y")) return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA)
+    return st_cuda_pad2d_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
+                                 x->shape[0] * x->shape[1], x->shape[2], x->shape[3], top, bottom, left, right, mode);
+#endif
   if (st_tensor_device(x).kind != ST_CPU) return no_kernel("st_pad2d_forward", x);
   st_cpu_pad2d_forward(st_tensor_data(y), st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2], x->shape[3], top,
                        bottom, left, right, mode);
@@ -70,6 +78,12 @@ int st_pad2d_backward(st_tensor *dx, const st_tensor *dy, int top, int bottom, i
   padded_shape(dx->shape, top, bottom, left, right, out);
   if (st_check_shape(dy, 4, out, "st_pad2d_backward: dy")) return -1;
   if (st_check_same_device(dy, dx, "st_pad2d_backward: dy")) return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(dx).kind == ST_CUDA)
+    return st_cuda_pad2d_backward(st_tensor_device(dx).index, st_tensor_data(dx), st_tensor_data(dy),
+                                  dx->shape[0] * dx->shape[1], dx->shape[2], dx->shape[3], top, bottom, left, right,
+                                  mode);
+#endif
   if (st_tensor_device(dx).kind != ST_CPU) return no_kernel("st_pad2d_backward", dx);
   st_cpu_pad2d_backward(st_tensor_data(dx), st_tensor_data(dy), dx->shape[0] * dx->shape[1], dx->shape[2],
                         dx->shape[3], top, bottom, left, right, mode);

@@ -5,12 +5,18 @@
 
 #include "../error.h"
 #include "kernels/cpu/tv.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/tv.h"
+#endif
 
 static int check_tv(const char *op, const st_tensor *x) {
   char s[128], what[64];
   snprintf(what, sizeof what, "%s: x", op);
   if (st_check_ndim(x, 4, what) != 0) return -1;
   if (x->numel < 1) return st_error("%s: x is empty (shape %s)", op, st_shape_str(x->ndim, x->shape, s, sizeof s));
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA) return 0;
+#endif
   if (st_tensor_device(x).kind != ST_CPU)
     return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(x)));
   return 0;
@@ -28,6 +34,13 @@ int st_tv_forward(float *loss, const st_tensor *x) {
   if (!loss) return st_error("st_tv_forward: missing loss pointer");
   if (check_tv("st_tv_forward", x) != 0) return -1;
   double sx, sy, wx, wy;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA) {
+    if (st_cuda_tv_sums(st_tensor_device(x).index, st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2],
+                        x->shape[3], &sx, &sy) != 0)
+      return -1;
+  } else
+#endif
   st_cpu_tv_sums(st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2], x->shape[3], &sx, &sy);
   tv_weights(x, &wx, &wy);
   *loss = (float)(sx * wx + sy * wy);
@@ -42,6 +55,12 @@ int st_tv_backward(st_tensor *dx, float dloss, const st_tensor *x) {
     return -1;
   double wx, wy;
   tv_weights(x, &wx, &wy);
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA)
+    return st_cuda_tv_backward(st_tensor_device(x).index, st_tensor_data(dx), st_tensor_data(x),
+                               x->shape[0] * x->shape[1], x->shape[2], x->shape[3], (float)(dloss * wx),
+                               (float)(dloss * wy));
+#endif
   st_cpu_tv_backward(st_tensor_data(dx), st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2], x->shape[3],
                      (float)(dloss * wx), (float)(dloss * wy));
   return 0;

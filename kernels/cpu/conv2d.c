@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/memory.h"
+#include "dnnl_conv.h"
 #include "im2col.h"
 
 /* Two lowerings of the same convolution, both tiled so scratch stays bounded:
@@ -85,6 +86,8 @@ static void unflip_add(const st_cpu_conv2d_desc *d, const float *dwt, float *dw)
           dw[(((long)k * d->C + c) * d->kh + i) * d->kw + j] +=
               dwt[(((long)k * d->kh + (d->kh - 1 - i)) * d->kw + (d->kw - 1 - j)) * d->C + c];
 }
+
+static void bias_grad(int N, int K, long P, const float *dy, float *db);
 
 /* ---- shared set-up ---- */
 
@@ -189,7 +192,7 @@ static const float *padded_input(const st_cpu_conv2d_desc *d, plan *p, const flo
 
 /* ---- forward ---- */
 
-int st_cpu_conv2d_forward(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
+static int im2col_forward(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
   plan p;
   if (plan_init(&p, d, NEED_XP | NEED_WT) != 0) return -1;
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW, HWi = (long)p.Hi * p.Wi;
@@ -228,20 +231,11 @@ int st_cpu_conv2d_forward(const st_cpu_conv2d_desc *d, float *y, const float *x,
 
 /* ---- backward ---- */
 
-int st_cpu_conv2d_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
+static int im2col_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w) {
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
   const int CKK = d->C * d->kh * d->kw, KKK = d->K * d->kh * d->kw;
-  if (db) {
-    for (int k = 0; k < d->K; k++) {
-      double s = 0.0; /* planes of 10^5+ values: sum in double */
-      for (int n = 0; n < d->N; n++) {
-        const float *g = dy + ((long)n * d->K + k) * P;
-        for (long i = 0; i < P; i++) s += g[i];
-      }
-      db[k] += (float)s;
-    }
-  }
+  if (db) bias_grad(d->N, d->K, P, dy, db);
   if (!dx && !dw) return 0;
 
   plan p;
@@ -296,4 +290,376 @@ int st_cpu_conv2d_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, fl
   if (p.dual && dw) unflip_add(d, p.dwt, dw);
   plan_free(&p);
   return 0;
+}
+
+/* ---- few output channels (K <= 4, stride 1): a direct AVX-512 kernel ----
+ *
+ * The transformer's last conv (9x9, 32 -> 3) fits neither a GEMM (3 rows)
+ * nor oneDNN's blocked layouts (K padded to 16: 5x the work; measured ~85
+ * GFLOP/s). Here a block of one output row keeps K x 8 vectors of 16 outputs
+ * in registers while the taps stream over a zero-padded copy of the image;
+ * the weight gradient keeps K x JB taps of one input row per register. */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_FEW 1
+#define FEW_V 8                                    /* vectors of 16 outputs per forward block */
+#define FEW_SLACK (16 * FEW_V + 64)                /* floats past the padded image that loads may touch */
+#define FEW_JB(K) ((K) == 1 ? 16 : (K) == 2 ? 12 : (K) == 3 ? 9 : 6) /* taps per weight-gradient task */
+#define AVX512 __attribute__((target("avx512f,fma")))
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,fma")))
+
+typedef struct {
+  int C, K, kh, kw, Hp, Wp, OH, OW;
+} few_geom;
+
+static int few_cpu_ok(void) {
+  static int ok = -1;
+  if (ok < 0) ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return ok;
+}
+
+/* y[k, oh, ow0 .. ow0 + 16*FEW_V) for every k < K (a compile-time constant after inlining). */
+AVX512_INLINE void few_fwd_block(const int K, const few_geom *g, const float *xp, const float *w, const float *b,
+                                 float *y, int oh, int ow0) {
+  __m512 acc[4][FEW_V];
+  const long plane = (long)g->Hp * g->Wp, wk = (long)g->C * g->kh * g->kw, P = (long)g->OH * g->OW;
+#pragma GCC unroll 4
+  for (int k = 0; k < K; k++) {
+    const __m512 v0 = _mm512_set1_ps(b ? b[k] : 0.0f);
+#pragma GCC unroll 8
+    for (int v = 0; v < FEW_V; v++) acc[k][v] = v0;
+  }
+  for (int c = 0; c < g->C; c++)
+    for (int i = 0; i < g->kh; i++) {
+      const float *row = xp + c * plane + (long)(oh + i) * g->Wp + ow0;
+      const float *wr = w + ((long)c * g->kh + i) * g->kw;
+      for (int j = 0; j < g->kw; j++) {
+        __m512 wv[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < K; k++) wv[k] = _mm512_set1_ps(wr[k * wk + j]);
+#pragma GCC unroll 8
+        for (int v = 0; v < FEW_V; v++) {
+          __m512 xv = _mm512_loadu_ps(row + j + 16 * v);
+          __asm__("" : "+v"(xv)); /* one load per vector, not one folded into every FMA */
+#pragma GCC unroll 4
+          for (int k = 0; k < K; k++) acc[k][v] = _mm512_fmadd_ps(wv[k], xv, acc[k][v]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+  for (int v = 0; v < FEW_V; v++) {
+    const int n = g->OW - ow0 - 16 * v;
+    if (n <= 0) break;
+    const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+#pragma GCC unroll 4
+    for (int k = 0; k < K; k++) _mm512_mask_storeu_ps(y + k * P + (long)oh * g->OW + ow0 + 16 * v, m, acc[k][v]);
+  }
+}
+
+static AVX512 void few_forward(const few_geom *g, const float *xp, const float *w, const float *b, float *y) {
+  const int nb = (g->OW + 16 * FEW_V - 1) / (16 * FEW_V);
+#pragma omp parallel for schedule(static)
+  for (int t = 0; t < g->OH * nb; t++) {
+    const int oh = t / nb, ow0 = (t % nb) * 16 * FEW_V;
+    switch (g->K) {
+    case 1: few_fwd_block(1, g, xp, w, b, y, oh, ow0); break;
+    case 2: few_fwd_block(2, g, xp, w, b, y, oh, ow0); break;
+    case 3: few_fwd_block(3, g, xp, w, b, y, oh, ow0); break;
+    default: few_fwd_block(4, g, xp, w, b, y, oh, ow0); break;
+    }
+  }
+}
+
+/* out[k*JB + j] = sum over (oh, ow) of dy[k, oh, ow] * xp[c, oh + i, ow + j0 + j]. */
+AVX512_INLINE void few_bwdw_task(const int K, const int JB, const few_geom *g, const float *xp, const float *dy, int c,
+                                 int i, int j0, float *out) {
+  __m512 acc[4][16];
+  const long plane = (long)g->Hp * g->Wp, P = (long)g->OH * g->OW;
+#pragma GCC unroll 4
+  for (int k = 0; k < K; k++)
+#pragma GCC unroll 16
+    for (int j = 0; j < JB; j++) acc[k][j] = _mm512_setzero_ps();
+  for (int oh = 0; oh < g->OH; oh++) {
+    const float *row = xp + c * plane + (long)(oh + i) * g->Wp + j0;
+    const float *d = dy + (long)oh * g->OW;
+    for (int ow = 0; ow < g->OW; ow += 16) {
+      const int n = g->OW - ow;
+      const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+      __m512 dv[4];
+#pragma GCC unroll 4
+      for (int k = 0; k < K; k++) dv[k] = _mm512_maskz_loadu_ps(m, d + k * P + ow);
+#pragma GCC unroll 16
+      for (int j = 0; j < JB; j++) {
+        __m512 xv = _mm512_loadu_ps(row + ow + j);
+        __asm__("" : "+v"(xv)); /* as in few_fwd_block */
+#pragma GCC unroll 4
+        for (int k = 0; k < K; k++) acc[k][j] = _mm512_fmadd_ps(dv[k], xv, acc[k][j]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < K; k++)
+#pragma GCC unroll 16
+    for (int j = 0; j < JB; j++) out[k * JB + j] = _mm512_reduce_add_ps(acc[k][j]);
+}
+
+/* dw += the weight gradient of one image (xp padded, dy its output gradient). */
+static AVX512 void few_backward_weights(const few_geom *g, const float *xp, const float *dy, float *dw) {
+  const int JB = FEW_JB(g->K), nj = (g->kw + JB - 1) / JB;
+#pragma omp parallel for schedule(static)
+  for (int t = 0; t < g->C * g->kh * nj; t++) {
+    const int c = t / (g->kh * nj), i = (t / nj) % g->kh, j0 = (t % nj) * JB;
+    float out[64];
+    switch (g->K) {
+    case 1: few_bwdw_task(1, FEW_JB(1), g, xp, dy, c, i, j0, out); break;
+    case 2: few_bwdw_task(2, FEW_JB(2), g, xp, dy, c, i, j0, out); break;
+    case 3: few_bwdw_task(3, FEW_JB(3), g, xp, dy, c, i, j0, out); break;
+    default: few_bwdw_task(4, FEW_JB(4), g, xp, dy, c, i, j0, out); break;
+    }
+    for (int k = 0; k < g->K; k++)
+      for (int j = 0; j < JB && j0 + j < g->kw; j++)
+        dw[(((long)k * g->C + c) * g->kh + i) * g->kw + j0 + j] += out[k * JB + j];
+  }
+}
+#else
+#define HAVE_FEW 0
+#endif
+
+/* Zero, reflect or replicate padding of one image into xp [C, Hp, Wp]; tab
+ * maps padded rows [Hp] then columns [Wp] to source indices (-1: zero). */
+static void pad_any(const st_cpu_conv2d_desc *d, const int *tab, int Hp, int Wp, const float *x, float *xp) {
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < d->C; c++) {
+    const float *src = x + (long)c * d->H * d->W;
+    float *dst = xp + (long)c * Hp * Wp;
+    for (int i = 0; i < Hp; i++, dst += Wp) {
+      if (tab[i] < 0) {
+        memset(dst, 0, sizeof(float) * (size_t)Wp);
+        continue;
+      }
+      const float *row = src + (long)tab[i] * d->W;
+      for (int j = 0; j < d->pl; j++) dst[j] = tab[Hp + j] < 0 ? 0.0f : row[tab[Hp + j]];
+      memcpy(dst + d->pl, row, sizeof(float) * (size_t)d->W);
+      for (int j = d->pl + d->W; j < Wp; j++) dst[j] = tab[Hp + j] < 0 ? 0.0f : row[tab[Hp + j]];
+    }
+  }
+}
+
+static int *pad_tables(const st_cpu_conv2d_desc *d, int Hp, int Wp) {
+  int *tab = malloc(sizeof(int) * (size_t)(Hp + Wp));
+  if (!tab) {
+    st_error("conv2d: out of memory for padding index tables");
+    return NULL;
+  }
+  for (int i = 0; i < Hp; i++) {
+    const int t = i - d->pt;
+    tab[i] = d->pad_mode != 0 ? pad_src(i, d->pt, d->H, d->pad_mode) : t >= 0 && t < d->H ? t : -1;
+  }
+  for (int j = 0; j < Wp; j++) {
+    const int t = j - d->pl;
+    tab[Hp + j] = d->pad_mode != 0 ? pad_src(j, d->pl, d->W, d->pad_mode) : t >= 0 && t < d->W ? t : -1;
+  }
+  return tab;
+}
+
+#if HAVE_FEW
+/* Runs the few-channel kernel over the batch: forward (y) or weight gradient (dw, dy). */
+static int few_run(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b, float *dw,
+                   const float *dy) {
+  few_geom g = {d->C, d->K, d->kh, d->kw, d->H + d->pt + d->pb, d->W + d->pl + d->pr, d->OH, d->OW};
+  const long plane = (long)d->C * g.Hp * g.Wp, HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
+  int *tab = pad_tables(d, g.Hp, g.Wp);
+  float *xp = tab ? scratch((size_t)plane + FEW_SLACK, "conv2d padded input") : NULL;
+  if (!xp) {
+    free(tab);
+    return -1;
+  }
+  memset(xp + plane, 0, sizeof(float) * FEW_SLACK);
+  for (int n = 0; n < d->N; n++) {
+    pad_any(d, tab, g.Hp, g.Wp, x + n * d->C * HW, xp);
+    if (y) few_forward(&g, xp, w, b, y + n * d->K * P);
+    else few_backward_weights(&g, xp, dy + n * d->K * P, dw);
+  }
+  release(xp);
+  free(tab);
+  return 0;
+}
+#endif
+
+/* ---- dispatch: oneDNN where it is faster, im2col otherwise ---- */
+
+int st_cpu_conv_impl = ST_CONV_AUTO;
+
+/* STRATA_CONV=im2col|direct|winograd overrides the automatic choice (benchmarks). */
+int st_cpu_conv_effective_impl(void) {
+  static int from_env = -1;
+  if (st_cpu_conv_impl != ST_CONV_AUTO) return st_cpu_conv_impl;
+  if (from_env < 0) {
+    const char *v = getenv("STRATA_CONV");
+    from_env = !v                       ? ST_CONV_AUTO
+               : !strcmp(v, "im2col")   ? ST_CONV_IM2COL
+               : !strcmp(v, "direct")   ? ST_CONV_DIRECT
+               : !strcmp(v, "winograd") ? ST_CONV_WINOGRAD
+               : !strcmp(v, "few")      ? ST_CONV_FEW
+                                        : ST_CONV_AUTO;
+  }
+  return from_env;
+}
+
+enum { FWD, BWD_DATA, BWD_WEIGHTS };
+enum { USE_IM2COL, USE_DNNL, USE_FEW };
+
+typedef struct {
+  int use;    /* USE_* */
+  int alg;    /* ST_DNNL_DIRECT / ST_DNNL_WINOGRAD */
+  int layout; /* ST_DNNL_ANY / ST_DNNL_NHWC */
+} choice;
+
+static int few_ok(const st_cpu_conv2d_desc *d, int pass) {
+#if HAVE_FEW
+  return pass != BWD_DATA && d->K <= 4 && d->sh == 1 && d->sw == 1 && few_cpu_ok();
+#else
+  (void)d, (void)pass;
+  return 0;
+#endif
+}
+
+/* A fixed rule (never timing-based, so every run of a training computes
+ * bit-identical results); bench/README.md has the measurements behind it. */
+static choice choose(const st_cpu_conv2d_desc *d, int pass) {
+  choice c = {USE_IM2COL, ST_DNNL_DIRECT, ST_DNNL_ANY};
+  const int impl = st_cpu_conv_effective_impl();
+  const int wino_ok = d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1;
+  if (impl == ST_CONV_IM2COL) return c;
+  if (impl == ST_CONV_FEW || (impl == ST_CONV_AUTO && few_ok(d, pass))) {
+    if (few_ok(d, pass)) {
+      c.use = USE_FEW;
+      return c;
+    }
+  }
+  if (!st_dnnl_enabled()) return c;
+  c.use = USE_DNNL;
+  if (impl == ST_CONV_DIRECT) return c;
+  if (impl == ST_CONV_WINOGRAD) {
+    c.alg = wino_ok ? ST_DNNL_WINOGRAD : ST_DNNL_DIRECT;
+    return c;
+  }
+  if (wino_ok && d->C >= 16 && d->K >= 16) c.alg = ST_DNNL_WINOGRAD;
+  /* Few output channels: blocked layouts pad them to 16, but their data
+   * gradient is a conv with few inputs, which oneDNN does well in NHWC. */
+  if (d->K < 8 && pass == BWD_DATA) c.layout = ST_DNNL_NHWC;
+  return c;
+}
+
+static void bias_grad(int N, int K, long P, const float *dy, float *db) {
+  for (int k = 0; k < K; k++) {
+    double s = 0.0; /* planes of 10^5+ values: sum in double */
+    for (int n = 0; n < N; n++) {
+      const float *g = dy + ((long)n * K + k) * P;
+      for (long i = 0; i < P; i++) s += g[i];
+    }
+    db[k] += (float)s;
+  }
+}
+
+/* Reflect / replicate padding for oneDNN: the whole batch padded into a
+ * temporary, and the descriptor of the zero-padding conv over it. */
+typedef struct {
+  st_cpu_conv2d_desc z; /* the conv oneDNN sees */
+  int *tab;             /* source rows [Hp] then columns [Wp] */
+  float *buf;           /* [N, C, Hp, Wp] */
+} padded;
+
+static int padded_init(padded *q, const st_cpu_conv2d_desc *d, const char *what) {
+  q->z = *d;
+  q->z.H = d->H + d->pt + d->pb;
+  q->z.W = d->W + d->pl + d->pr;
+  q->z.pt = q->z.pb = q->z.pl = q->z.pr = 0;
+  q->z.pad_mode = 0;
+  q->tab = pad_tables(d, q->z.H, q->z.W);
+  q->buf = q->tab ? scratch((size_t)d->N * d->C * q->z.H * q->z.W, what) : NULL;
+  if (!q->buf) {
+    free(q->tab);
+    return -1;
+  }
+  return 0;
+}
+
+static void padded_free(padded *q) {
+  free(q->tab);
+  release(q->buf);
+}
+
+static void pad_batch(const st_cpu_conv2d_desc *d, padded *q, const float *x) {
+  const long in = (long)d->C * d->H * d->W, out = (long)d->C * q->z.H * q->z.W;
+  for (int n = 0; n < d->N; n++) pad_any(d, q->tab, q->z.H, q->z.W, x + n * in, q->buf + n * out);
+}
+
+static int needs_pad(const st_cpu_conv2d_desc *d) { return d->pad_mode != 0 && (d->pt || d->pb || d->pl || d->pr); }
+
+int st_cpu_conv2d_forward(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
+  choice c = choose(d, FWD);
+#if HAVE_FEW
+  if (c.use == USE_FEW) return few_run(d, y, x, w, b, NULL, NULL);
+#endif
+  if (c.use == USE_DNNL) {
+    int rc;
+    if (needs_pad(d)) {
+      padded q;
+      if (padded_init(&q, d, "conv2d padded input") != 0) return -1;
+      pad_batch(d, &q, x);
+      rc = st_dnnl_conv2d_forward(&q.z, c.alg, c.layout, y, q.buf, w, b);
+      padded_free(&q);
+    } else {
+      rc = st_dnnl_conv2d_forward(d, c.alg, c.layout, y, x, w, b);
+    }
+    if (rc != 1) return rc;
+  }
+  return im2col_forward(d, y, x, w, b);
+}
+
+static int dnnl_backward_data(const st_cpu_conv2d_desc *d, choice c, float *dx, const float *dy, const float *w) {
+  if (!needs_pad(d)) return st_dnnl_conv2d_backward_data(d, c.alg, c.layout, dx, dy, w);
+  padded q;
+  if (padded_init(&q, d, "conv2d padded input gradient") != 0) return -1;
+  int rc = st_dnnl_conv2d_backward_data(&q.z, c.alg, c.layout, q.buf, dy, w);
+  if (rc == 0) {
+    const long in = (long)d->C * d->H * d->W, out = (long)d->C * q.z.H * q.z.W;
+    for (int n = 0; n < d->N; n++) unpad_image(d, q.tab, q.tab + q.z.H, q.z.H, q.z.W, q.buf + n * out, dx + n * in);
+  }
+  padded_free(&q);
+  return rc;
+}
+
+static int dnnl_backward_weights(const st_cpu_conv2d_desc *d, choice c, float *dw, const float *dy, const float *x) {
+  if (!needs_pad(d)) return st_dnnl_conv2d_backward_weights(d, c.alg, c.layout, dw, dy, x);
+  padded q;
+  if (padded_init(&q, d, "conv2d padded input") != 0) return -1;
+  pad_batch(d, &q, x);
+  int rc = st_dnnl_conv2d_backward_weights(&q.z, c.alg, c.layout, dw, dy, q.buf);
+  padded_free(&q);
+  return rc;
+}
+
+int st_cpu_conv2d_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
+                           const float *x, const float *w) {
+  if (db) bias_grad(d->N, d->K, (long)d->OH * d->OW, dy, db);
+  if (dx) {
+    choice c = choose(d, BWD_DATA);
+    int rc = c.use == USE_DNNL ? dnnl_backward_data(d, c, dx, dy, w) : 1;
+    if (rc == -1) return -1;
+    if (rc == 0) dx = NULL; /* done */
+  }
+  if (dw) {
+    choice c = choose(d, BWD_WEIGHTS);
+    int rc = 1;
+#if HAVE_FEW
+    if (c.use == USE_FEW) rc = few_run(d, NULL, x, NULL, NULL, dw, dy);
+#endif
+    if (c.use == USE_DNNL) rc = dnnl_backward_weights(d, c, dw, dy, x);
+    if (rc == -1) return -1;
+    if (rc == 0) dw = NULL;
+  }
+  return dx || dw ? im2col_backward(d, dx, dw, NULL, dy, x, w) : 0;
 }

@@ -1,4 +1,5 @@
-/* conv2d on the CPU: im2col + SGEMM, tiled over output rows.
+/* conv2d on the CPU: oneDNN (kernels/cpu/dnnl_conv.c) where the build has it
+ * and it is faster, else im2col + SGEMM tiled over output rows.
  *
  * Raw contiguous float pointers; shapes were checked by engine/ops/conv2d.c.
  * x [N, C, H, W], w [K, C, kh, kw] (OIHW), b [K] or NULL, y [N, K, OH, OW].
@@ -22,5 +23,18 @@ int st_cpu_conv2d_forward(const st_cpu_conv2d_desc *d, float *y, const float *x,
  * x is needed only for dw, w only for dx. */
 int st_cpu_conv2d_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w);
+
+/* Which implementation runs: ST_CONV_AUTO (default: a fixed per-shape rule,
+ * see conv2d.c) or one forced for every case it supports (tests, benchmarks).
+ * The environment variable STRATA_CONV=im2col|direct|winograd|few forces one
+ * too while this stays ST_CONV_AUTO. DIRECT and WINOGRAD are oneDNN's
+ * (Winograd for 3x3 stride-1 convs, direct for the rest; im2col without
+ * oneDNN); FEW is the direct AVX-512 kernel for K <= 4 at stride 1 (forward
+ * and weight gradient; the rest runs as AUTO). conv_transpose2d uses oneDNN
+ * unless IM2COL is forced. */
+enum { ST_CONV_AUTO = 0, ST_CONV_IM2COL, ST_CONV_DIRECT, ST_CONV_WINOGRAD, ST_CONV_FEW };
+extern int st_cpu_conv_impl;
+/* st_cpu_conv_impl, or the environment's choice when that is ST_CONV_AUTO. */
+int st_cpu_conv_effective_impl(void);
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "engine/error.h"
 #include "engine/memory.h"
+#include "conv2d.h"
+#include "dnnl_conv.h"
 #include "im2col.h"
 
 /* A transposed conv is the adjoint of the conv2d that maps y back onto x's
@@ -32,8 +34,8 @@ static float *col_buffer(const st_cpu_im2col_geom *g, int tile) {
   return st_mem_alloc(st_cpu(), (n ? n : 1) * sizeof(float), "conv_transpose2d column buffer");
 }
 
-int st_cpu_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
-                                    const float *b) {
+static int im2col_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+                          const float *b) {
   const st_cpu_im2col_geom g = geom(d);
   const int tile = st_cpu_im2col_tile_rows(&g, st_cpu_col_budget);
   const int CoKK = d->Co * d->kh * d->kw;
@@ -60,8 +62,8 @@ int st_cpu_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float
   return 0;
 }
 
-int st_cpu_conv_transpose2d_backward(const st_cpu_conv_transpose2d_desc *d, float *dx, float *dw, float *db,
-                                     const float *dy, const float *x, const float *w) {
+static int im2col_backward(const st_cpu_conv_transpose2d_desc *d, float *dx, float *dw, float *db, const float *dy,
+                           const float *x, const float *w) {
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
   if (db) {
     for (int c = 0; c < d->Co; c++) {
@@ -97,4 +99,29 @@ int st_cpu_conv_transpose2d_backward(const st_cpu_conv_transpose2d_desc *d, floa
   }
   st_mem_free(st_cpu(), col);
   return 0;
+}
+
+/* oneDNN's deconvolution unless im2col is forced (or oneDNN declines). */
+static int use_dnnl(void) { return st_cpu_conv_effective_impl() != ST_CONV_IM2COL; }
+
+int st_cpu_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+                                    const float *b) {
+  int rc = use_dnnl() ? st_dnnl_conv_transpose2d_forward(d, y, x, w, b) : 1;
+  return rc != 1 ? rc : im2col_forward(d, y, x, w, b);
+}
+
+int st_cpu_conv_transpose2d_backward(const st_cpu_conv_transpose2d_desc *d, float *dx, float *dw, float *db,
+                                     const float *dy, const float *x, const float *w) {
+  if (use_dnnl()) {
+    int rc;
+    if (dx) {
+      if ((rc = st_dnnl_conv_transpose2d_backward_data(d, dx, dy, w)) == -1) return -1;
+      if (rc == 0) dx = NULL; /* done */
+    }
+    if (dw) {
+      if ((rc = st_dnnl_conv_transpose2d_backward_weights(d, dw, dy, x)) == -1) return -1;
+      if (rc == 0) dw = NULL;
+    }
+  }
+  return im2col_backward(d, dx, dw, db, dy, x, w);
 }

@@ -17,6 +17,8 @@ commands:
   weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
   weights import keras-vgg19 FILE.h5 OUT.h5
                                           convert Keras' VGG-19 notop weights
+  weights import fcrn NYU_FCRN.ckpt OUT.h5
+                                          convert the FCRN TensorFlow checkpoint (prefix or folder)
   weights random vgg19|fcrn OUT.h5 [--seed N] [--width-div N]
                                           He-initialised network (synthetic: results mean nothing)
   help                                    this text
@@ -114,6 +116,14 @@ local importers = {
 importers["keras-vgg19"] = function(src)
   local w = core.weights.import_keras_vgg19(src)
   require("strata.models.vgg19").build():load_weights(w) -- checks names and shapes
+  return w
+end
+
+importers.fcrn = function(src)
+  local w = core.weights.import_fcrn(src)
+  local first = w.params["conv1.weight"]
+  local fcrn = require("strata.models.fcrn").build({ width_div = 64 // first:size(1) })
+  fcrn:load_weights(w) -- checks names and shapes
   return w
 end
 

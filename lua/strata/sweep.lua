@@ -387,7 +387,7 @@ local function plot_summary(sweep, rows, metric, path)
     xlog = lo > 0 and hi / lo >= 100
   end
   if sweep.scale[xkey] == nil and numeric and #xs <= 12 then xticks = xs end -- grid: a tick per value
-  plot.xy({ path = path, width = 640, height = 400, title = string.format("%s: final %s", sweep.name, metric),
+  plot.xy({ path = path, width = 640, height = 400, title = string.format("%s: final %s%s", sweep.name, metric, metric == "total" and " loss" or ""),
     xlabel = xkey .. (numeric and "" or " (run index)") .. (xlog and " (log scale)" or ""), ylabel = metric,
     xlog = xlog, xticks = xticks, lines = sweep.scale[xkey] == nil, series = series })
 end

@@ -111,6 +111,8 @@ local CSV_HEADER = "iteration,epoch,content,style,tv,depth,total,it_per_s,skippe
 
 function M.train(exp, opts)
   opts = opts or {}
+  -- Test hook: STRATA_INJECT_NAN_AT=N makes the last loss term NaN at iteration N.
+  local inject_nan = tonumber(os.getenv("STRATA_INJECT_NAN_AT") or "")
   local run_dir = string.format("%s/%s/%s", exp.output.dir, exp.name, exp.run)
   local ckpt_dir, sample_dir = run_dir .. "/checkpoints", run_dir .. "/samples"
   if core.sys.exists(run_dir .. "/model.h5") and not opts.fresh then
@@ -226,6 +228,7 @@ function M.train(exp, opts)
     for _, t in ipairs(terms) do
       local v
       if t.network == "image" then v = t:forward(y) else v = t:forward(feats[t.network], targets[t.network]) end
+      if inject_nan == it and t == terms[#terms] then v = 0 / 0 end -- test hook, see M.train
       if v ~= v or v == math.huge or v == -math.huge then
         util.fail("iteration %d: the %s loss is %s; stopping (last good checkpoint: %s)", it, t.kind, tostring(v),
           last_ckpt or "none yet")

@@ -1,0 +1,100 @@
+/* strata.ops, FCRN part: batch norm with fixed statistics and the
+ * up-projection interleave (engine/ops/fcrn_ops.h) seen from Lua. Added to
+ * the "ops" table that lst_open_ops made. Forward functions return new
+ * tensors (or x itself when asked to work in place); backward functions
+ * return the input gradients and accumulate into parameter-gradient tensors
+ * the caller passes (nil = not wanted). */
+#include "../error.h"
+#include "../ops/fcrn_ops.h"
+#include "lstrata.h"
+
+void lst_open_fcrn_ops(lua_State *L);
+
+/* Pushes y (taking its reference) when rc == 0, else releases it and raises. */
+static int push_result(lua_State *L, int rc, st_tensor *y) {
+  if (rc != 0) {
+    st_tensor_release(y);
+    return lst_error(L);
+  }
+  lst_push_tensor(L, y);
+  return 1;
+}
+
+static st_tensor *new_shape(lua_State *L, int ndim, const int64_t *shape, const st_tensor *like) {
+  st_tensor *t = st_tensor_new(ndim, shape, st_tensor_device(like));
+  if (!t) lst_error(L);
+  return t;
+}
+
+/* batch_norm(x, mean, var, gamma|nil, beta|nil, eps [, inplace]) -> y */
+static int l_batch_norm(lua_State *L) {
+  st_tensor *x = lst_check_tensor(L, 1), *mean = lst_check_tensor(L, 2), *var = lst_check_tensor(L, 3);
+  st_tensor *gamma = lst_opt_tensor(L, 4), *beta = lst_opt_tensor(L, 5);
+  float eps = (float)luaL_checknumber(L, 6);
+  if (lua_toboolean(L, 7)) {
+    if (st_batch_norm_forward(x, x, mean, var, gamma, beta, eps) != 0) return lst_error(L);
+    lua_settop(L, 1);
+    return 1;
+  }
+  st_tensor *y = new_shape(L, x->ndim, x->shape, x);
+  return push_result(L, st_batch_norm_forward(y, x, mean, var, gamma, beta, eps), y);
+}
+
+/* batch_norm_backward(dy, x|nil, mean, var, gamma|nil, eps, dgamma|nil, dbeta|nil) -> dx
+ * (x is needed only with dgamma) */
+static int l_batch_norm_backward(lua_State *L) {
+  st_tensor *dy = lst_check_tensor(L, 1), *x = lst_opt_tensor(L, 2), *mean = lst_check_tensor(L, 3),
+            *var = lst_check_tensor(L, 4), *gamma = lst_opt_tensor(L, 5);
+  float eps = (float)luaL_checknumber(L, 6);
+  st_tensor *dgamma = lst_opt_tensor(L, 7), *dbeta = lst_opt_tensor(L, 8);
+  st_tensor *dx = new_shape(L, dy->ndim, dy->shape, dy);
+  return push_result(L, st_batch_norm_backward(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps), dx);
+}
+
+/* interleave(a, b, c, d) -> y [N, C, 2H, 2W] (a: 3x3 conv, b: 2x3, c: 3x2, d: 2x2) */
+static int l_interleave(lua_State *L) {
+  st_tensor *a = lst_check_tensor(L, 1), *b = lst_check_tensor(L, 2), *c = lst_check_tensor(L, 3),
+            *d = lst_check_tensor(L, 4);
+  int64_t s[4];
+  if (st_interleave_shape(a, s) != 0) return lst_error(L);
+  st_tensor *y = new_shape(L, 4, s, a);
+  return push_result(L, st_interleave_forward(y, a, b, c, d), y);
+}
+
+/* interleave_backward(dy) -> da, db, dc, dd */
+static int l_interleave_backward(lua_State *L) {
+  st_tensor *dy = lst_check_tensor(L, 1);
+  if (st_check_ndim(dy, 4, "interleave_backward: dy") != 0) return lst_error(L);
+  int64_t q[4] = {dy->shape[0], dy->shape[1], dy->shape[2] / 2, dy->shape[3] / 2};
+  st_tensor *g[4] = {NULL, NULL, NULL, NULL};
+  for (int k = 0; k < 4; k++) {
+    g[k] = st_tensor_new(4, q, st_tensor_device(dy));
+    if (!g[k]) break;
+  }
+  int rc = g[3] ? st_interleave_backward(g[0], g[1], g[2], g[3], dy) : -1;
+  if (rc != 0) {
+    for (int k = 0; k < 4; k++) st_tensor_release(g[k]);
+    return lst_error(L);
+  }
+  for (int k = 0; k < 4; k++) lst_push_tensor(L, g[k]);
+  return 4;
+}
+
+static const luaL_Reg functions[] = {{"batch_norm", l_batch_norm},
+                                     {"batch_norm_backward", l_batch_norm_backward},
+                                     {"interleave", l_interleave},
+                                     {"interleave_backward", l_interleave_backward},
+                                     {NULL, NULL}};
+
+/* With strata.core on top of the stack: adds these functions to its "ops" table. */
+void lst_open_fcrn_ops(lua_State *L) {
+  lua_getfield(L, -1, "ops");
+  if (!lua_istable(L, -1)) { /* lst_open_ops not run yet: make the table */
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "ops");
+  }
+  luaL_setfuncs(L, functions, 0);
+  lua_pop(L, 1);
+}

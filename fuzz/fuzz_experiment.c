@@ -1,0 +1,111 @@
+/* libFuzzer target: experiment files. The input is run as a Lua experiment
+ * file (text only) in a fresh Lua state with the strata library, and what it
+ * returns is resolved with strata.experiment (defaults, key checks, --set
+ * overrides) and serialized. Lines "--set KEY=VALUE" (Lua comments) are also
+ * applied as --set overrides. Any Lua error is fine; a crash, a leak or
+ * undefined behaviour is a finding.
+ *
+ * The file runs sandboxed, as hostile input must: only pure functions in its
+ * environment (no io, os, require, load or string patterns, which can take
+ * exponential time), at most 64 MiB of Lua memory and a budget of Lua
+ * instructions, so every input ends quickly. */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/lua/lstrata.h"
+
+#define LUA_MEMORY_LIMIT ((size_t)64 << 20)
+#define INSTRUCTION_BUDGET 20000000L /* in Lua VM instructions, checked every 1000 */
+
+static size_t lua_bytes;
+static long instructions;
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
+  if (nsize == 0) {
+    free(ptr);
+    lua_bytes -= old;
+    return NULL;
+  }
+  if (nsize > old && lua_bytes - old + nsize > LUA_MEMORY_LIMIT) return NULL;
+  void *p = realloc(ptr, nsize);
+  if (p) lua_bytes = lua_bytes - old + nsize;
+  return p;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  instructions += 1000;
+  if (instructions > INSTRUCTION_BUDGET) luaL_error(L, "fuzz: instruction budget spent");
+}
+
+/* The harness, in Lua: sandbox the input, resolve what it returns. */
+static const char *driver =
+    "local source, sets = ...\n"
+    "local experiment = require 'strata.experiment'\n"
+    "local safe = { assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,\n"
+    "  rawequal = rawequal, rawget = rawget, rawlen = rawlen, rawset = rawset, select = select,\n"
+    "  getmetatable = getmetatable, setmetatable = setmetatable, tonumber = tonumber, tostring = tostring,\n"
+    "  type = type, xpcall = xpcall, math = math, table = table, utf8 = utf8,\n"
+    "  string = { byte = string.byte, char = string.char, format = string.format, len = string.len,\n"
+    "             lower = string.lower, rep = string.rep, reverse = string.reverse, sub = string.sub,\n"
+    "             upper = string.upper } }\n"
+    "safe._G = safe\n"
+    "local chunk = load(source, '=fuzz', 't', safe)\n"
+    "local t = chunk and select(2, pcall(chunk))\n"
+    "if type(t) ~= 'table' then t = {} end\n"
+    "local ok, exp = pcall(experiment.resolve, t, 'fuzz', sets)\n"
+    "if not ok then return 'rejected' end\n"
+    "local sok, text = pcall(experiment.serialize, exp)\n"
+    "if not sok or type(text) ~= 'string' then return 'rejected' end\n"
+    "if not load('return ' .. text, '=serialized', 't', {}) then return 'unloadable: ' .. text end\n"
+    "return 'ok'\n";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  lua_bytes = 0;
+  instructions = 0;
+  lua_State *L = lua_newstate(limited_alloc, NULL);
+  if (!L) return 0;
+  luaL_openlibs(L);
+  luaL_requiref(L, "strata.core", luaopen_strata_core, 0);
+  lua_pop(L, 1);
+  const char *home = getenv("STRATA_HOME");
+  lua_getglobal(L, "package");
+  lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua", home && *home ? home : ".", home && *home ? home : ".");
+  lua_setfield(L, -2, "path");
+  lua_pop(L, 1);
+
+  int rc = luaL_loadbufferx(L, driver, strlen(driver), "=driver", "t");
+  if (rc != LUA_OK) abort(); /* the harness itself is broken */
+  lua_pushlstring(L, (const char *)data, size);
+  /* --set lines */
+  lua_newtable(L);
+  int k = 0;
+  for (size_t i = 0; i < size;) {
+    size_t j = i;
+    while (j < size && data[j] != '\n') j++;
+    if (j - i > 6 && memcmp(data + i, "--set ", 6) == 0) {
+      lua_pushlstring(L, (const char *)data + i + 6, j - i - 6);
+      lua_rawseti(L, -2, ++k);
+    }
+    i = j + 1;
+  }
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1000);
+  rc = lua_pcall(L, 2, 1, 0);
+  if (rc == LUA_OK) {
+    /* A resolved experiment must serialize to loadable Lua: runs write it
+     * to results/.../experiment.lua. */
+    const char *status = lua_tostring(L, -1);
+    if (status && strncmp(status, "unloadable", 10) == 0) {
+      fprintf(stderr, "fuzz_experiment: experiment.serialize gave text that does not load:\n%s\n", status);
+      abort();
+    }
+  }
+  lua_close(L);
+  return 0;
+}

@@ -1,0 +1,45 @@
+# `make fuzz`: libFuzzer targets (fuzz/fuzz_*.c) built with clang, ASan and
+# UBSan, each run for FUZZ_SECONDS from its seeds in fuzz/corpus/<target>/.
+# Not part of CI (`make asan` is). Needs clang with its runtime libraries
+# (Debian: clang-14, libclang-rt-14-dev, libomp-14-dev).
+#
+#   make fuzz                       every target, 60 s each
+#   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=fuzz_image
+#   make fuzz-build                 only build $(FUZZ_DIR)/fuzz_*
+#
+# New inputs go to $(FUZZ_DIR)/corpus/<target>/ (the seeds stay as they are);
+# a crash leaves $(FUZZ_DIR)/crash-<target>-* and fails the run. Replay one
+# with `$(FUZZ_DIR)/<target> FILE`; add it to tests/bad_input once fixed.
+
+FUZZ_DIR     ?= build-fuzz
+FUZZ_CC      ?= $(firstword $(shell command -v clang clang-14 2>/dev/null))
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  ?= -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Wno-pass-failed
+FUZZ_TARGETS ?= $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto
+FUZZ_LIB      = $(abspath $(FUZZ_DIR))/obj/libstrata.a
+FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:exitcode=86 \
+                LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
+                UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 STRATA_HOME=$(CURDIR)
+
+.PHONY: fuzz fuzz-build fuzz-lib
+fuzz-lib:
+	@if [ -z "$(FUZZ_CC)" ]; then echo "fuzz: clang not found (Debian: apt-get install clang-14 libclang-rt-14-dev libomp-14-dev)"; exit 1; fi
+	@env CC=$(FUZZ_CC) CFLAGS='$(FUZZ_CFLAGS)' $(MAKE) --no-print-directory BUILD=$(abspath $(FUZZ_DIR))/obj CUDA=0 $(FUZZ_LIB)
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h fuzz-lib
+	$(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -fopenmp -I. -Iengine \
+	  $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm
+
+fuzz-build: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t; \
+	  $(FUZZ_ENV) $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/crash-$$t- $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t \
+	    >$(FUZZ_DIR)/$$t.log 2>&1 || { tail -60 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t FAILED (log: $(FUZZ_DIR)/$$t.log)"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(FUZZ_DIR)/$$t.log | tr '\n' ' '; echo; \
+	done; echo "fuzz: no crashes"

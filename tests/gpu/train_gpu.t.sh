@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The tiny end-to-end training run (tests/e2e/tiny.lua) on the CPU and on
+# CUDA from the same seed: the CUDA run trains on the device (no fallback),
+# every logged loss matches the CPU run's within 1e-3 relative, and the
+# trained model stylizes on the device as on the CPU (to one 8-bit level).
+# Skips without a CUDA device.
+set -u
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0; fail=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+
+cat >"$tmp/cuda.lua" <<'LUA'
+local strata = require "strata"
+local ok = strata.sys.cuda_available()
+print(ok and "yes" or "no")
+LUA
+if [ "$(bin/strata run "$tmp/cuda.lua" 2>/dev/null)" != yes ]; then
+  echo "1..0 # SKIP no CUDA device"
+  exit 0
+fi
+
+bin/strata run tests/e2e/tiny_data.lua "$tmp" || { echo "1..0 # SKIP cannot make data"; exit 1; }
+bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
+common=(--set "data.train=$tmp/images" --set "style.image=$tmp/style.png" --set "vgg.weights=$tmp/vgg.h5"
+        --set "output.dir=$tmp/results" --set "sample.image=$tmp/images/1.png" --set schedule.iterations=20)
+
+for dev in cpu cuda; do
+  STRATA_TF32=0 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set device=$dev --set run=$dev >"$tmp/$dev.out" 2>&1
+  ok $? "tiny run on $dev exits 0"
+done
+grep -q "training tiny/cuda on cuda" "$tmp/cuda.out"
+ok $? "the cuda run trains on the device (no CPU fallback)"
+
+cpu=$tmp/results/tiny/cpu/log.csv cuda=$tmp/results/tiny/cuda/log.csv
+rows_cpu=$(($(wc -l <"$cpu") - 1)) rows_cuda=$(($(wc -l <"$cuda") - 1))
+[ "$rows_cpu" -gt 0 ] && [ "$rows_cpu" = "$rows_cuda" ]
+ok $? "both logs have the same rows ($rows_cpu and $rows_cuda)"
+# Columns 3..7: content, style, tv, depth, total.
+worst=$(paste -d, <(tail -n +2 "$cpu") <(tail -n +2 "$cuda") | awk -F, '
+  BEGIN { w = -1 }
+  { half = NF / 2
+    if ($1 != $(1 + half)) { print "iteration mismatch " $1 " vs " $(1 + half); bad = 1; exit }
+    for (i = 3; i <= 7; i++) {
+      a = $i + 0; b = $(i + half) + 0
+      d = a - b; if (d < 0) d = -d
+      m = a < 0 ? -a : a
+      r = m > 0 ? d / m : d
+      if (r > w) { w = r; where = "iteration " $1 " column " i " (cpu " a ", cuda " b ")" }
+    } }
+  END { if (!bad) printf "%.3g at %s\n", w, where }')
+awk -v w="$worst" 'BEGIN { split(w, f, " "); exit !(w != "" && f[1] != "iteration" && f[1] + 0 <= 1e-3) }'
+ok $? "cuda losses match the CPU's within 1e-3 relative (worst $worst)"
+
+# The trained models stylize the same image on their devices.
+bin/strata stylize --model "$tmp/results/tiny/cpu/model.h5" "$tmp/images/1.png" "$tmp/cpu.png" >/dev/null 2>&1
+ok $? "stylize on the CPU"
+bin/strata stylize --model "$tmp/results/tiny/cpu/model.h5" --device cuda "$tmp/images/1.png" "$tmp/cuda.png" \
+  >/dev/null 2>&1
+ok $? "stylize on cuda"
+cat >"$tmp/imgdiff.lua" <<'LUA'
+local strata = require "strata"
+print((strata.image.read(arg[1]) - strata.image.read(arg[2])):abs():max())
+LUA
+d=$(bin/strata run "$tmp/imgdiff.lua" "$tmp/cpu.png" "$tmp/cuda.png" 2>&1)
+awk -v d="$d" 'BEGIN { exit !(d != "" && d + 0 <= 1) }'
+ok $? "cuda stylization equals the CPU's to one 8-bit level (max difference $d)"
+
+echo "1..$n"
+exit $fail
