@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../error.h"
+#include "../memory.h"
 #include "lstrata.h"
 
 int lst_error(lua_State *L) {
@@ -26,11 +27,29 @@ st_tensor *lst_opt_tensor(lua_State *L, int idx) {
   return lua_isnoneornil(L, idx) ? NULL : lst_check_tensor(L, idx);
 }
 
+/* Lua's collector sees only the few bytes of each tensor's userdata, not the
+ * buffer behind it, so on its own it lets megabytes of dead activations pile
+ * up between cycles. Count the bytes handed to Lua and run a full collection
+ * once they exceed what was live after the previous one (at least 256 MiB). */
+static size_t bytes_since_gc = 0, live_after_gc = 0;
+
+static void track_heap(lua_State *L, const st_tensor *t) {
+  bytes_since_gc += (size_t)t->numel * sizeof(float);
+  size_t limit = live_after_gc > ((size_t)256 << 20) ? live_after_gc : ((size_t)256 << 20);
+  if (bytes_since_gc > limit) {
+    lua_gc(L, LUA_GCCOLLECT);
+    st_mem_stats c = st_mem_get_stats(st_cpu()), g = st_mem_get_stats(st_cuda(0));
+    live_after_gc = c.in_use + g.in_use;
+    bytes_since_gc = 0;
+  }
+}
+
 void lst_push_tensor(lua_State *L, st_tensor *t) {
   if (!t) {
     lst_error(L);
     return;
   }
+  track_heap(L, t); /* t is not reachable from Lua yet, so a collection cannot free it */
   st_tensor **p = lua_newuserdatauv(L, sizeof *p, 0);
   *p = t;
   luaL_setmetatable(L, LST_TENSOR_MT);
