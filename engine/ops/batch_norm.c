@@ -4,6 +4,9 @@
 #include "error.h"
 #include "kernels/cpu/batch_norm.h"
 #include "ops/fcrn_ops.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/batch_norm.h"
+#endif
 
 /* t, when present, is [C] on x's device. */
 static int check_vec(const st_tensor *t, int64_t C, const st_tensor *x, const char *what) {
@@ -33,6 +36,13 @@ int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mea
       check_vec(gamma, C, x, "st_batch_norm_forward: gamma") || check_vec(beta, C, x, "st_batch_norm_forward: beta"))
     return -1;
   if (check_eps(eps, fn)) return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(x).kind == ST_CUDA)
+    return st_cuda_batch_norm_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
+                                      st_tensor_data(mean), st_tensor_data(var), gamma ? st_tensor_data(gamma) : NULL,
+                                      beta ? st_tensor_data(beta) : NULL, x->shape[0], C, x->shape[2] * x->shape[3],
+                                      eps);
+#endif
   if (st_tensor_device(x).kind != ST_CPU) return no_kernel(fn, x);
   return st_cpu_batch_norm_forward(st_tensor_data(y), st_tensor_data(x), st_tensor_data(mean), st_tensor_data(var),
                                    gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL,
@@ -60,6 +70,14 @@ int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, c
     return -1;
   if (check_eps(eps, fn)) return -1;
   if (!dx && !dgamma && !dbeta) return 0;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(dy).kind == ST_CUDA)
+    return st_cuda_batch_norm_backward(st_tensor_device(dy).index, dx ? st_tensor_data(dx) : NULL,
+                                       dgamma ? st_tensor_data(dgamma) : NULL, dbeta ? st_tensor_data(dbeta) : NULL,
+                                       st_tensor_data(dy), x ? st_tensor_data(x) : NULL, st_tensor_data(mean),
+                                       st_tensor_data(var), gamma ? st_tensor_data(gamma) : NULL, dy->shape[0], C,
+                                       dy->shape[2] * dy->shape[3], eps);
+#endif
   if (st_tensor_device(dy).kind != ST_CPU) return no_kernel(fn, dy);
   return st_cpu_batch_norm_backward(dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
                                     dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy),

@@ -2,6 +2,9 @@
 #include "error.h"
 #include "kernels/cpu/interleave.h"
 #include "ops/fcrn_ops.h"
+#ifdef STRATA_CUDA
+#include "kernels/cuda/interleave.h"
+#endif
 
 static int no_kernel(const char *fn, const st_tensor *t) {
   return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(st_tensor_device(t)));
@@ -34,6 +37,12 @@ int st_interleave_forward(st_tensor *y, const st_tensor *a, const st_tensor *b, 
     return -1;
   if (st_check_shape(y, 4, out, "st_interleave_forward: y") || st_check_same_device(y, a, "st_interleave_forward: y"))
     return -1;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(a).kind == ST_CUDA)
+    return st_cuda_interleave_forward(st_tensor_device(a).index, st_tensor_data(y), st_tensor_data(a),
+                                      st_tensor_data(b), st_tensor_data(c), st_tensor_data(d),
+                                      a->shape[0] * a->shape[1], a->shape[2], a->shape[3]);
+#endif
   if (st_tensor_device(a).kind != ST_CPU) return no_kernel("st_interleave_forward", a);
   st_cpu_interleave_forward(st_tensor_data(y), st_tensor_data(a), st_tensor_data(b), st_tensor_data(c),
                             st_tensor_data(d), a->shape[0] * a->shape[1], a->shape[2], a->shape[3]);
@@ -56,6 +65,12 @@ int st_interleave_backward(st_tensor *da, st_tensor *db, st_tensor *dc, st_tenso
     any = 1;
   }
   if (!any) return 0;
+#ifdef STRATA_CUDA
+  if (st_tensor_device(dy).kind == ST_CUDA)
+    return st_cuda_interleave_backward(st_tensor_device(dy).index, da ? st_tensor_data(da) : NULL,
+                                       db ? st_tensor_data(db) : NULL, dc ? st_tensor_data(dc) : NULL,
+                                       dd ? st_tensor_data(dd) : NULL, st_tensor_data(dy), q[0] * q[1], q[2], q[3]);
+#endif
   if (st_tensor_device(dy).kind != ST_CPU) return no_kernel("st_interleave_backward", dy);
   st_cpu_interleave_backward(da ? st_tensor_data(da) : NULL, db ? st_tensor_data(db) : NULL,
                              dc ? st_tensor_data(dc) : NULL, dd ? st_tensor_data(dd) : NULL, st_tensor_data(dy),
