@@ -19,7 +19,7 @@ ASAN_ENV      = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(ASAN_LOGS)/report
 # Top-level entries not linked into the test tree: its own bin/ and results/,
 # build folders and git's.
-ASAN_SKIP    := bin results .git build $(ASAN_DIR) $(FUZZ_DIR)
+ASAN_SKIP     = bin results .git build $(ASAN_DIR) $(FUZZ_DIR)
 
 .PHONY: asan asan-tree
 asan-tree:

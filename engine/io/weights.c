@@ -486,6 +486,7 @@ typedef struct {
   const char *prefix; /* the group being walked, NULL at the root */
   int depth;
   int failed;         /* an error is recorded: stop walking */
+  uint64_t file_size; /* bytes */
 } load_ctx;
 
 static char *join_name(const char *prefix, const char *name) {
@@ -538,6 +539,24 @@ static int read_dataset(load_ctx *c, hid_t ds, const char *full) {
     }
     shape[i] = (int64_t)dims[i];
     numel *= shape[i];
+  }
+  /* Nor may a dataset declare more data than the file holds (the rest would
+   * be its fill value): a few hostile bytes must not allocate gigabytes.
+   * Compressed data may expand, by at most ~1032x for deflate. */
+  if (numel > 0) {
+    hsize_t stored = H5Dget_storage_size(ds);
+    hid_t dcpl = H5Dget_create_plist(ds);
+    int filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) > 0;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    size_t esize = H5Tget_size(ftype);
+    double declared = (double)numel * (double)esize;
+    double holds = filtered ? 1100.0 * (double)stored + (double)(1 << 20) : (double)stored;
+    if (stored > c->file_size || declared > holds) {
+      st_error("%s: dataset '%s' (shape %s of %zu-byte values) declares %.0f bytes but the file holds %llu "
+               "(truncated or corrupt?)", c->path, full, st_shape_str(ndim, shape, sb, sizeof sb), esize, declared,
+               (unsigned long long)stored);
+      goto done;
+    }
   }
   if (!(t = st_tensor_new(ndim, shape, st_cpu()))) {
     st_error_prefix("%s: dataset '%s': ", c->path, full);
@@ -741,7 +760,7 @@ static st_weights *load_file(const char *path) {
   }
   st_weights *w = st_weights_new();
   hid_t root = -1;
-  load_ctx c = {w, path, NULL, 0, 0};
+  load_ctx c = {w, path, NULL, 0, 0, (uint64_t)sb.st_size};
   int rc = -1;
   if (!w || st_weights_set_path(w, path) != 0) goto done;
   if ((root = H5Gopen2(fid, "/", H5P_DEFAULT)) < 0) {

@@ -127,22 +127,53 @@ function M.resolve(file_table, where, sets)
   return exp
 end
 
+local KEYWORDS = {}
+for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true "
+  .. "until while"):gmatch("%a+") do KEYWORDS[w] = true end
+
+-- A number as text that reads back to the same value: floats keep a '.',
+-- inf and nan become 1/0 and 0/0 (tostring gives 14 digits and "inf").
+local function number_text(x)
+  if math.type(x) == "integer" then return string.format("%d", x) end
+  if x ~= x then return "0/0" end
+  if x == math.huge or x == -math.huge then return x > 0 and "1/0" or "-1/0" end
+  local s
+  for p = 15, 17 do
+    s = string.format("%." .. p .. "g", x)
+    if tonumber(s) == x then break end
+  end
+  if not s:find("[%.eEn]") then s = s .. ".0" end
+  return s
+end
+
+local function key_order(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta < tb end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
 -- A readable, loadable Lua text of a table (keys sorted).
 function M.serialize(v, indent)
   indent = indent or ""
-  if type(v) == "string" then return string.format("%q", v) end
-  if type(v) ~= "table" then return tostring(v) end
+  local tv = type(v)
+  if tv == "string" then return string.format("%q", v) end
+  if tv == "number" then return number_text(v) end
+  if tv == "boolean" or tv == "nil" then return tostring(v) end
+  if tv ~= "table" then error(string.format("serialize: cannot write a %s", tv), 0) end
   local inner = indent .. "  "
   local parts = {}
-  if is_list(v) and #v > 0 then
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  if #v > 0 and #keys == #v then -- a plain list
     for _, x in ipairs(v) do parts[#parts + 1] = M.serialize(x, inner) end
     return "{ " .. table.concat(parts, ", ") .. " }"
   end
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys)
+  table.sort(keys, key_order)
   for _, k in ipairs(keys) do
-    parts[#parts + 1] = inner .. k .. " = " .. M.serialize(v[k], inner) .. ","
+    local name = type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] and k
+      or "[" .. M.serialize(k) .. "]"
+    parts[#parts + 1] = inner .. name .. " = " .. M.serialize(v[k], inner) .. ","
   end
   return "{\n" .. table.concat(parts, "\n") .. "\n" .. indent .. "}"
 end
