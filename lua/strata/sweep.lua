@@ -484,7 +484,7 @@ function M.write_slurm(sweep)
     "#SBATCH --job-name=strata-" .. sweep.name,
     string.format("#SBATCH --array=0-%d", #sweep.runs - 1),
     "#SBATCH --gres=gpu:1",
-    "#SBATCH --output=" .. sweep.dir .. "/slurm/%A_%a.out",
+    "#SBATCH --output=" .. (sweep.dir:sub(1, 1) == "/" and "" or cwd .. "/") .. sweep.dir .. "/slurm/%A_%a.out",
     "set -euo pipefail",
     "cd " .. shell_quote(cwd),
     'case "${SLURM_ARRAY_TASK_ID:?run this script with sbatch}" in',

@@ -176,9 +176,17 @@ function M.xy(spec)
     cv:text(L - 6 - M.text_width(s), y - M.CHAR_H // 2, s, black)
   end
   local xt = spec.xticks
-  if not xt then
+  if not xt and spec.xlog then -- decades, with 2 and 5 between them when there are few
     xt = {}
-    for _, t in ipairs(M.ticks(x0, x1, 6)) do xt[#xt + 1] = spec.xlog and 10 ^ t or t end
+    local few = x1 - x0 < 2
+    for k = math.floor(x0), math.ceil(x1) do
+      for _, m in ipairs(few and { 1, 2, 5 } or { 1 }) do
+        local v = m * 10 ^ k
+        if math.log(v, 10) >= x0 and math.log(v, 10) <= x1 then xt[#xt + 1] = tonumber(string.format("%.6g", v)) end
+      end
+    end
+  elseif not xt then
+    xt = M.ticks(x0, x1, 6)
   end
   local last_right = -math.huge
   for _, t in ipairs(xt) do
