@@ -11,7 +11,7 @@ local core = require "strata.core"
 local util = require "strata.util"
 local experiment = require "strata.experiment"
 local figure = require "strata.figure"
-local plot = require "strata.sweep_plot"
+local plot = require "strata.plot"
 local stylize = require "strata.stylize"
 
 local M = {}

@@ -361,7 +361,7 @@ local function csv_field(s)
 end
 
 local function plot_summary(sweep, rows, metric, path)
-  local plot = require "strata.sweep_plot"
+  local plot = require "strata.plot"
   local xkey = sweep.keys[1]
   local numeric = true
   for _, r in ipairs(sweep.runs) do numeric = numeric and type(r.values[xkey]) == "number" end

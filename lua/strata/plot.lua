@@ -1,4 +1,4 @@
--- Line and scatter plots for sweep summaries, drawn pixel by pixel into an RGB image and written
+-- Line and scatter plots (sweep summaries, training curves), drawn pixel by pixel into an RGB image and written
 -- with strata.image.write: no plotting program needed. Text uses a built-in
 -- 3x5 bitmap font (lowercase letters, digits and a little punctuation).
 local core = require "strata.core"
