@@ -8,24 +8,6 @@
 #include "../ops/fcrn_ops.h"
 #include "lstrata.h"
 
-void lst_open_fcrn_ops(lua_State *L);
-
-/* Pushes y (taking its reference) when rc == 0, else releases it and raises. */
-static int push_result(lua_State *L, int rc, st_tensor *y) {
-  if (rc != 0) {
-    st_tensor_release(y);
-    return lst_error(L);
-  }
-  lst_push_tensor(L, y);
-  return 1;
-}
-
-static st_tensor *new_shape(lua_State *L, int ndim, const int64_t *shape, const st_tensor *like) {
-  st_tensor *t = st_tensor_new(ndim, shape, st_tensor_device(like));
-  if (!t) lst_error(L);
-  return t;
-}
-
 /* batch_norm(x, mean, var, gamma|nil, beta|nil, eps [, inplace]) -> y */
 static int l_batch_norm(lua_State *L) {
   st_tensor *x = lst_check_tensor(L, 1), *mean = lst_check_tensor(L, 2), *var = lst_check_tensor(L, 3);
@@ -36,8 +18,8 @@ static int l_batch_norm(lua_State *L) {
     lua_settop(L, 1);
     return 1;
   }
-  st_tensor *y = new_shape(L, x->ndim, x->shape, x);
-  return push_result(L, st_batch_norm_forward(y, x, mean, var, gamma, beta, eps), y);
+  st_tensor *y = lst_new_tensor(L, x->ndim, x->shape, x);
+  return lst_push_result(L, st_batch_norm_forward(y, x, mean, var, gamma, beta, eps), y);
 }
 
 /* batch_norm_backward(dy, x|nil, mean, var, gamma|nil, eps, dgamma|nil, dbeta|nil) -> dx
@@ -47,8 +29,8 @@ static int l_batch_norm_backward(lua_State *L) {
             *var = lst_check_tensor(L, 4), *gamma = lst_opt_tensor(L, 5);
   float eps = (float)luaL_checknumber(L, 6);
   st_tensor *dgamma = lst_opt_tensor(L, 7), *dbeta = lst_opt_tensor(L, 8);
-  st_tensor *dx = new_shape(L, dy->ndim, dy->shape, dy);
-  return push_result(L, st_batch_norm_backward(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps), dx);
+  st_tensor *dx = lst_new_tensor(L, dy->ndim, dy->shape, dy);
+  return lst_push_result(L, st_batch_norm_backward(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps), dx);
 }
 
 /* interleave(a, b, c, d) -> y [N, C, 2H, 2W] (a: 3x3 conv, b: 2x3, c: 3x2, d: 2x2) */
@@ -57,8 +39,8 @@ static int l_interleave(lua_State *L) {
             *d = lst_check_tensor(L, 4);
   int64_t s[4];
   if (st_interleave_shape(a, s) != 0) return lst_error(L);
-  st_tensor *y = new_shape(L, 4, s, a);
-  return push_result(L, st_interleave_forward(y, a, b, c, d), y);
+  st_tensor *y = lst_new_tensor(L, 4, s, a);
+  return lst_push_result(L, st_interleave_forward(y, a, b, c, d), y);
 }
 
 /* interleave_backward(dy) -> da, db, dc, dd */
@@ -87,14 +69,4 @@ static const luaL_Reg functions[] = {{"batch_norm", l_batch_norm},
                                      {NULL, NULL}};
 
 /* With strata.core on top of the stack: adds these functions to its "ops" table. */
-void lst_open_fcrn_ops(lua_State *L) {
-  lua_getfield(L, -1, "ops");
-  if (!lua_istable(L, -1)) { /* lst_open_ops not run yet: make the table */
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "ops");
-  }
-  luaL_setfuncs(L, functions, 0);
-  lua_pop(L, 1);
-}
+void lst_open_fcrn_ops(lua_State *L) { lst_add_ops(L, functions); }

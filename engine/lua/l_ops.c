@@ -8,22 +8,6 @@
 #include "../ops/ops.h"
 #include "lstrata.h"
 
-static st_tensor *new_like_shape(lua_State *L, int ndim, const int64_t *shape, const st_tensor *like) {
-  st_tensor *t = st_tensor_new(ndim, shape, st_tensor_device(like));
-  if (!t) lst_error(L);
-  return t;
-}
-
-/* Pushes y (taking its reference) when rc == 0, else releases it and raises. */
-static int push_result(lua_State *L, int rc, st_tensor *y) {
-  if (rc != 0) {
-    st_tensor_release(y);
-    return lst_error(L);
-  }
-  lst_push_tensor(L, y);
-  return 1;
-}
-
 static st_pad_mode check_mode(lua_State *L, const char *s) {
   if (!s || strcmp(s, "zero") == 0) return ST_PAD_ZERO;
   if (strcmp(s, "reflect") == 0) return ST_PAD_REFLECT;
@@ -32,34 +16,13 @@ static st_pad_mode check_mode(lua_State *L, const char *s) {
   return ST_PAD_ZERO;
 }
 
-/* Reads field `key` of the table at idx as 1, 2 or 4 integers into out[n]
- * (a single number is repeated). */
-static void int_field(lua_State *L, int idx, const char *key, int *out, int n, int dflt) {
-  lua_getfield(L, idx, key);
-  if (lua_isnil(L, -1)) {
-    for (int i = 0; i < n; i++) out[i] = dflt;
-  } else if (lua_isinteger(L, -1)) {
-    for (int i = 0; i < n; i++) out[i] = (int)lua_tointeger(L, -1);
-  } else if (lua_istable(L, -1) && luaL_len(L, -1) == n) {
-    for (int i = 0; i < n; i++) {
-      lua_geti(L, -1, i + 1);
-      if (!lua_isinteger(L, -1)) luaL_error(L, "op parameter '%s' must hold integers", key);
-      out[i] = (int)lua_tointeger(L, -1);
-      lua_pop(L, 1);
-    }
-  } else {
-    luaL_error(L, "op parameter '%s' must be an integer or a list of %d integers", key, n);
-  }
-  lua_pop(L, 1);
-}
-
 /* {stride = s | {sh, sw}, pad = p | {top, bottom, left, right}, mode = "zero"|"reflect"|"replicate"} */
 static st_conv2d_params conv_params(lua_State *L, int idx) {
   st_conv2d_params p;
   int s[2], pad[4];
   luaL_checktype(L, idx, LUA_TTABLE);
-  int_field(L, idx, "stride", s, 2, 1);
-  int_field(L, idx, "pad", pad, 4, 0);
+  lst_int_field(L, idx, "stride", s, 2, 1);
+  lst_int_field(L, idx, "pad", pad, 4, 0);
   lua_getfield(L, idx, "mode");
   p.pad_mode = check_mode(L, lua_tostring(L, -1));
   lua_pop(L, 1);
@@ -73,9 +36,9 @@ static st_conv_transpose2d_params convt_params(lua_State *L, int idx) {
   st_conv_transpose2d_params p;
   int s[2], crop[2], out[2];
   luaL_checktype(L, idx, LUA_TTABLE);
-  int_field(L, idx, "stride", s, 2, 1);
-  int_field(L, idx, "crop", crop, 2, 0);
-  int_field(L, idx, "out", out, 2, -1);
+  lst_int_field(L, idx, "stride", s, 2, 1);
+  lst_int_field(L, idx, "crop", crop, 2, 0);
+  lst_int_field(L, idx, "out", out, 2, -1);
   p.stride_h = s[0], p.stride_w = s[1], p.crop_top = crop[0], p.crop_left = crop[1];
   p.out_h = out[0], p.out_w = out[1];
   return p;
@@ -95,8 +58,8 @@ static int l_conv2d(lua_State *L) {
   st_conv2d_params p = conv_params(L, 4);
   int64_t s[4];
   if (st_conv2d_shape(x, w, &p, s) != 0) return lst_error(L);
-  st_tensor *y = new_like_shape(L, 4, s, x);
-  return push_result(L, st_conv2d_forward(y, x, w, b, &p), y);
+  st_tensor *y = lst_new_tensor(L, 4, s, x);
+  return lst_push_result(L, st_conv2d_forward(y, x, w, b, &p), y);
 }
 
 /* conv2d_backward(dy, x, w, params, dw|nil, db|nil, want_dx) -> dx|nil */
@@ -104,14 +67,14 @@ static int l_conv2d_backward(lua_State *L) {
   st_tensor *dy = lst_check_tensor(L, 1), *x = lst_check_tensor(L, 2), *w = lst_check_tensor(L, 3);
   st_conv2d_params p = conv_params(L, 4);
   st_tensor *dw = lst_opt_tensor(L, 5), *db = lst_opt_tensor(L, 6);
-  st_tensor *dx = lua_toboolean(L, 7) ? new_like_shape(L, x->ndim, x->shape, x) : NULL;
+  st_tensor *dx = lua_toboolean(L, 7) ? lst_new_tensor(L, x->ndim, x->shape, x) : NULL;
   int rc = st_conv2d_backward(dx, dw, db, dy, x, w, &p);
   if (!dx) {
     if (rc != 0) return lst_error(L);
     lua_pushnil(L);
     return 1;
   }
-  return push_result(L, rc, dx);
+  return lst_push_result(L, rc, dx);
 }
 
 static int l_conv_transpose2d(lua_State *L) {
@@ -119,22 +82,22 @@ static int l_conv_transpose2d(lua_State *L) {
   st_conv_transpose2d_params p = convt_params(L, 4);
   int64_t s[4];
   if (st_conv_transpose2d_shape(x, w, &p, s) != 0) return lst_error(L);
-  st_tensor *y = new_like_shape(L, 4, s, x);
-  return push_result(L, st_conv_transpose2d_forward(y, x, w, b, &p), y);
+  st_tensor *y = lst_new_tensor(L, 4, s, x);
+  return lst_push_result(L, st_conv_transpose2d_forward(y, x, w, b, &p), y);
 }
 
 static int l_conv_transpose2d_backward(lua_State *L) {
   st_tensor *dy = lst_check_tensor(L, 1), *x = lst_check_tensor(L, 2), *w = lst_check_tensor(L, 3);
   st_conv_transpose2d_params p = convt_params(L, 4);
   st_tensor *dw = lst_opt_tensor(L, 5), *db = lst_opt_tensor(L, 6);
-  st_tensor *dx = lua_toboolean(L, 7) ? new_like_shape(L, x->ndim, x->shape, x) : NULL;
+  st_tensor *dx = lua_toboolean(L, 7) ? lst_new_tensor(L, x->ndim, x->shape, x) : NULL;
   int rc = st_conv_transpose2d_backward(dx, dw, db, dy, x, w, &p);
   if (!dx) {
     if (rc != 0) return lst_error(L);
     lua_pushnil(L);
     return 1;
   }
-  return push_result(L, rc, dx);
+  return lst_push_result(L, rc, dx);
 }
 
 /* instance_norm(x, gamma, beta, eps, save_stats) -> y [, mean, rstd] */
@@ -143,7 +106,7 @@ static int l_instance_norm(lua_State *L) {
   float eps = (float)luaL_checknumber(L, 4);
   int save = lua_toboolean(L, 5);
   if (st_check_ndim(x, 4, "instance_norm input") != 0) return lst_error(L);
-  st_tensor *y = new_like_shape(L, 4, x->shape, x), *mean = NULL, *rstd = NULL;
+  st_tensor *y = lst_new_tensor(L, 4, x->shape, x), *mean = NULL, *rstd = NULL;
   if (save) {
     int64_t nc[2] = {x->shape[0], x->shape[1]};
     mean = st_tensor_new(2, nc, st_tensor_device(x));
@@ -172,8 +135,8 @@ static int l_instance_norm_backward(lua_State *L) {
   st_tensor *dy = lst_check_tensor(L, 1), *x = lst_check_tensor(L, 2), *mean = lst_check_tensor(L, 3),
             *rstd = lst_check_tensor(L, 4), *g = lst_check_tensor(L, 5);
   st_tensor *dg = lst_opt_tensor(L, 6), *db = lst_opt_tensor(L, 7);
-  st_tensor *dx = new_like_shape(L, x->ndim, x->shape, x);
-  return push_result(L, st_instance_norm_backward(dx, dg, db, dy, x, mean, rstd, g), dx);
+  st_tensor *dx = lst_new_tensor(L, x->ndim, x->shape, x);
+  return lst_push_result(L, st_instance_norm_backward(dx, dg, db, dy, x, mean, rstd, g), dx);
 }
 
 /* Unary forward ops: f(x [, inplace]) -> y */
@@ -185,16 +148,16 @@ static int unary(lua_State *L, unary_fn f) {
     lua_settop(L, 1);
     return 1;
   }
-  st_tensor *y = new_like_shape(L, x->ndim, x->shape, x);
-  return push_result(L, f(y, x), y);
+  st_tensor *y = lst_new_tensor(L, x->ndim, x->shape, x);
+  return lst_push_result(L, f(y, x), y);
 }
 
 /* Backward of unary ops: f_backward(dy, y) -> dx */
 typedef int (*unary_bwd_fn)(st_tensor *, const st_tensor *, const st_tensor *);
 static int unary_bwd(lua_State *L, unary_bwd_fn f) {
   st_tensor *dy = lst_check_tensor(L, 1), *y = lst_check_tensor(L, 2);
-  st_tensor *dx = new_like_shape(L, dy->ndim, dy->shape, dy);
-  return push_result(L, f(dx, dy, y), dx);
+  st_tensor *dx = lst_new_tensor(L, dy->ndim, dy->shape, dy);
+  return lst_push_result(L, f(dx, dy, y), dx);
 }
 
 static int l_relu(lua_State *L) { return unary(L, st_relu_forward); }
@@ -204,8 +167,8 @@ static int l_tanh_backward(lua_State *L) { return unary_bwd(L, st_tanh_backward)
 
 static int l_add(lua_State *L) {
   st_tensor *a = lst_check_tensor(L, 1), *b = lst_check_tensor(L, 2);
-  st_tensor *y = new_like_shape(L, a->ndim, a->shape, a);
-  return push_result(L, st_add_forward(y, a, b), y);
+  st_tensor *y = lst_new_tensor(L, a->ndim, a->shape, a);
+  return lst_push_result(L, st_add_forward(y, a, b), y);
 }
 
 /* affine(x, scale, shift [, inplace]) -> x*scale + shift */
@@ -217,8 +180,8 @@ static int l_affine(lua_State *L) {
     lua_settop(L, 1);
     return 1;
   }
-  st_tensor *y = new_like_shape(L, x->ndim, x->shape, x);
-  return push_result(L, st_affine_forward(y, x, scale, shift), y);
+  st_tensor *y = lst_new_tensor(L, x->ndim, x->shape, x);
+  return lst_push_result(L, st_affine_forward(y, x, scale, shift), y);
 }
 
 static void check_pads(lua_State *L, int idx, int pad[4]) {
@@ -239,8 +202,8 @@ static int l_pad2d(lua_State *L) {
   st_pad_mode mode = check_mode(L, luaL_optstring(L, 3, "zero"));
   int64_t s[4];
   if (st_pad2d_shape(x, pad[0], pad[1], pad[2], pad[3], mode, s) != 0) return lst_error(L);
-  st_tensor *y = new_like_shape(L, 4, s, x);
-  return push_result(L, st_pad2d_forward(y, x, pad[0], pad[1], pad[2], pad[3], mode), y);
+  st_tensor *y = lst_new_tensor(L, 4, s, x);
+  return lst_push_result(L, st_pad2d_forward(y, x, pad[0], pad[1], pad[2], pad[3], mode), y);
 }
 
 /* pad2d_backward(dy, {top, bottom, left, right}, mode, x_shape) -> dx */
@@ -251,8 +214,8 @@ static int l_pad2d_backward(lua_State *L) {
   st_pad_mode mode = check_mode(L, luaL_optstring(L, 3, "zero"));
   int64_t s[ST_MAX_DIMS];
   int n = lst_check_shape(L, 4, s);
-  st_tensor *dx = new_like_shape(L, n, s, dy);
-  return push_result(L, st_pad2d_backward(dx, dy, pad[0], pad[1], pad[2], pad[3], mode), dx);
+  st_tensor *dx = lst_new_tensor(L, n, s, dy);
+  return lst_push_result(L, st_pad2d_backward(dx, dy, pad[0], pad[1], pad[2], pad[3], mode), dx);
 }
 
 /* resize(x, out_h, out_w) -> y ([N,C,H,W] or [C,H,W]) */
@@ -298,6 +261,5 @@ static const luaL_Reg functions[] = {{"same_pads", l_same_pads},
                                      {NULL, NULL}};
 
 void lst_open_ops(lua_State *L) {
-  luaL_newlib(L, functions);
-  lua_setfield(L, -2, "ops");
+  lst_add_ops(L, functions);
 }

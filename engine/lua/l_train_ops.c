@@ -7,55 +7,17 @@
 #include "../ops/train_ops.h"
 #include "lstrata.h"
 
-/* Pushes y (taking its reference) when rc == 0, else releases it and raises. */
-static int push_result(lua_State *L, int rc, st_tensor *y) {
-  if (rc != 0) {
-    st_tensor_release(y);
-    return lst_error(L);
-  }
-  lst_push_tensor(L, y);
-  return 1;
-}
-
-/* A new tensor shaped like `like` (on its device), or a Lua error. */
-static st_tensor *new_like(lua_State *L, const st_tensor *like) {
-  st_tensor *t = st_tensor_new(like->ndim, like->shape, st_tensor_device(like));
-  if (!t) lst_error(L);
-  return t;
-}
-
-/* Field `key` of the table at idx as n integers: one number is repeated, a list
- * must hold exactly n. Absent: out[0] = missing (the caller picks a default). */
-static void int_field(lua_State *L, int idx, const char *key, int *out, int n, int missing) {
-  lua_getfield(L, idx, key);
-  if (lua_isnil(L, -1)) {
-    out[0] = missing;
-  } else if (lua_isinteger(L, -1)) {
-    for (int i = 0; i < n; i++) out[i] = (int)lua_tointeger(L, -1);
-  } else if (lua_istable(L, -1) && luaL_len(L, -1) == n) {
-    for (int i = 0; i < n; i++) {
-      lua_geti(L, -1, i + 1);
-      if (!lua_isinteger(L, -1)) luaL_error(L, "maxpool2d: parameter '%s' must hold integers", key);
-      out[i] = (int)lua_tointeger(L, -1);
-      lua_pop(L, 1);
-    }
-  } else {
-    luaL_error(L, "maxpool2d: parameter '%s' must be an integer or a list of %d integers", key, n);
-  }
-  lua_pop(L, 1);
-}
-
 /* {kernel = k | {kh, kw}, stride = s | {sh, sw} (default: the kernel),
  *  pad = p | {top, bottom, left, right} (default 0)} */
 static st_maxpool2d_params pool_params(lua_State *L, int idx) {
   enum { MISSING = -0x7fff };
   int k[2], s[2], p[4];
   luaL_checktype(L, idx, LUA_TTABLE);
-  int_field(L, idx, "kernel", k, 2, MISSING);
+  lst_int_field(L, idx, "kernel", k, 2, MISSING);
   if (k[0] == MISSING) luaL_error(L, "maxpool2d: parameter 'kernel' is required");
-  int_field(L, idx, "stride", s, 2, MISSING);
+  lst_int_field(L, idx, "stride", s, 2, MISSING);
   if (s[0] == MISSING) s[0] = k[0], s[1] = k[1];
-  int_field(L, idx, "pad", p, 4, MISSING);
+  lst_int_field(L, idx, "pad", p, 4, MISSING);
   if (p[0] == MISSING) p[0] = p[1] = p[2] = p[3] = 0;
   st_maxpool2d_params r = {.kernel_h = k[0], .kernel_w = k[1], .stride_h = s[0], .stride_w = s[1],
                            .pad_top = p[0], .pad_bottom = p[1], .pad_left = p[2], .pad_right = p[3]};
@@ -70,15 +32,15 @@ static int l_maxpool2d(lua_State *L) {
   if (st_maxpool2d_shape(x, &p, s) != 0) return lst_error(L);
   st_tensor *y = st_tensor_new(4, s, st_tensor_device(x));
   if (!y) return lst_error(L);
-  return push_result(L, st_maxpool2d_forward(y, x, &p), y);
+  return lst_push_result(L, st_maxpool2d_forward(y, x, &p), y);
 }
 
 /* maxpool2d_backward(dy, x, params) -> dx */
 static int l_maxpool2d_backward(lua_State *L) {
   st_tensor *dy = lst_check_tensor(L, 1), *x = lst_check_tensor(L, 2);
   st_maxpool2d_params p = pool_params(L, 3);
-  st_tensor *dx = new_like(L, x);
-  return push_result(L, st_maxpool2d_backward(dx, dy, x, &p), dx);
+  st_tensor *dx = lst_new_tensor(L, x->ndim, x->shape, x);
+  return lst_push_result(L, st_maxpool2d_backward(dx, dy, x, &p), dx);
 }
 
 /* gram(x) -> g [N, C, C] */
@@ -88,14 +50,14 @@ static int l_gram(lua_State *L) {
   if (st_gram_shape(x, s) != 0) return lst_error(L);
   st_tensor *g = st_tensor_new(3, s, st_tensor_device(x));
   if (!g) return lst_error(L);
-  return push_result(L, st_gram_forward(g, x), g);
+  return lst_push_result(L, st_gram_forward(g, x), g);
 }
 
 /* gram_backward(dg, x) -> dx */
 static int l_gram_backward(lua_State *L) {
   st_tensor *dg = lst_check_tensor(L, 1), *x = lst_check_tensor(L, 2);
-  st_tensor *dx = new_like(L, x);
-  return push_result(L, st_gram_backward(dx, dg, x), dx);
+  st_tensor *dx = lst_new_tensor(L, x->ndim, x->shape, x);
+  return lst_push_result(L, st_gram_backward(dx, dg, x), dx);
 }
 
 /* gram_distance(g, gs) -> loss */
@@ -111,8 +73,8 @@ static int l_gram_distance(lua_State *L) {
 static int l_gram_distance_backward(lua_State *L) {
   st_tensor *g = lst_check_tensor(L, 1), *gs = lst_check_tensor(L, 2);
   float dloss = (float)luaL_optnumber(L, 3, 1.0);
-  st_tensor *dg = new_like(L, g);
-  return push_result(L, st_gram_distance_backward(dg, NULL, dloss, g, gs), dg);
+  st_tensor *dg = lst_new_tensor(L, g->ndim, g->shape, g);
+  return lst_push_result(L, st_gram_distance_backward(dg, NULL, dloss, g, gs), dg);
 }
 
 /* mse(a, b) -> loss */
@@ -128,8 +90,8 @@ static int l_mse(lua_State *L) {
 static int l_mse_backward(lua_State *L) {
   st_tensor *a = lst_check_tensor(L, 1), *b = lst_check_tensor(L, 2);
   float dloss = (float)luaL_optnumber(L, 3, 1.0);
-  st_tensor *da = new_like(L, a);
-  return push_result(L, st_mse_backward(da, NULL, dloss, a, b), da);
+  st_tensor *da = lst_new_tensor(L, a->ndim, a->shape, a);
+  return lst_push_result(L, st_mse_backward(da, NULL, dloss, a, b), da);
 }
 
 /* tv(x) -> loss */
@@ -145,8 +107,8 @@ static int l_tv(lua_State *L) {
 static int l_tv_backward(lua_State *L) {
   st_tensor *x = lst_check_tensor(L, 1);
   float dloss = (float)luaL_optnumber(L, 2, 1.0);
-  st_tensor *dx = new_like(L, x);
-  return push_result(L, st_tv_backward(dx, dloss, x), dx);
+  st_tensor *dx = lst_new_tensor(L, x->ndim, x->shape, x);
+  return lst_push_result(L, st_tv_backward(dx, dloss, x), dx);
 }
 
 /* adam_step(param, grad, m, v, lr, beta1, beta2, eps, t): updates param, m, v in place. */
@@ -174,14 +136,4 @@ static const luaL_Reg functions[] = {{"maxpool2d", l_maxpool2d},
                                      {NULL, NULL}};
 
 /* With strata.core on top of the stack: adds these functions to its "ops" table. */
-void lst_open_train_ops(lua_State *L) {
-  lua_getfield(L, -1, "ops");
-  if (!lua_istable(L, -1)) { /* lst_open_ops not run yet: make the table */
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "ops");
-  }
-  luaL_setfuncs(L, functions, 0);
-  lua_pop(L, 1);
-}
+void lst_open_train_ops(lua_State *L) { lst_add_ops(L, functions); }

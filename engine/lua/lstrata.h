@@ -25,6 +25,16 @@ void lst_push_shape(lua_State *L, int ndim, const int64_t *shape);
 /* Device from an optional string argument ("cpu", "cuda", "cuda:N"). */
 st_device lst_opt_device(lua_State *L, int idx);
 
+/* For op bindings: a new tensor of this shape on `like`'s device, or a Lua error. */
+st_tensor *lst_new_tensor(lua_State *L, int ndim, const int64_t *shape, const st_tensor *like);
+/* Pushes y (taking its reference) when rc == 0, else releases it and raises. */
+int lst_push_result(lua_State *L, int rc, st_tensor *y);
+/* Field `key` of the parameter table at idx as n integers: one integer is
+ * repeated, a list must hold exactly n; absent, all n are `dflt`. */
+void lst_int_field(lua_State *L, int idx, const char *key, int *out, int n, int dflt);
+/* With strata.core on top of the stack, adds fns to its "ops" table. */
+void lst_add_ops(lua_State *L, const luaL_Reg *fns);
+
 /* Registers functions of one family into the table on top of the stack. */
 void lst_open_tensor(lua_State *L);
 void lst_open_ops(lua_State *L);
