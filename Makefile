@@ -7,6 +7,13 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fPIC -I. -Iengine $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -fopenmp -lpthread -lm
 
+# oneDNN convolutions on the CPU (kernels/cpu/dnnl_conv.c); without it, im2col + BLAS.
+DNNL ?= $(if $(wildcard /usr/include/oneapi/dnnl/dnnl.h),1,0)
+ifeq ($(DNNL),1)
+CFLAGS  += -DSTRATA_DNNL
+LDLIBS  += -ldnnl
+endif
+
 NVCC    ?= $(firstword $(shell command -v nvcc 2>/dev/null) $(wildcard /usr/local/cuda/bin/nvcc))
 ifeq ($(NVCC),)
 CUDA    ?= 0

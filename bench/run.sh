@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# `make bench`: strata CPU vs PyTorch CPU on Engstrom's transformer forward
-# pass, run alternately in rounds so both see the same machine state.
+# `make bench`: strata CPU vs PyTorch CPU, run alternately in rounds so both
+# see the same machine state:
+#   - stylize WxH: Engstrom's transformer forward (pretrained wave weights,
+#     chicago.jpg squashed to WxH); needs ../shared/data.
+#   - train SxS: one training step of the baseline experiment (transformer +
+#     VGG-19 to relu5_1 + content/style/TV losses + Adam), batch 4, random
+#     images and random VGG weights; needs nothing but the two programs.
 # Builds nothing (make bench depends on bin/strata).
 #
-# Env: ROUNDS (default 5), REPEAT (default 3; the first repetition of every
-# process is a discarded warm-up), PYTHON (default /usr/bin/python3).
+# Env: ROUNDS (default 5), REPEAT (default 3; forwards per stylize process),
+# STEPS (default 3; training steps per process); the first repetition of every
+# process is a discarded warm-up. STYLE_CASES ("256x256 712x474"),
+# TRAIN_CASES ("128 256"), PYTHON (/usr/bin/python3), STRATA (bin/strata: another
+# build to compare, e.g. one linked differently).
+# Depth cases (FCRN depth loss) are a later addition: give TRAIN_DEPTH=fcrn and
+# both train_step.lua and torch_train.py receive --depth fcrn (both refuse it
+# until it is implemented).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -13,28 +24,25 @@ WEIGHTS=$DATA/reference/engstrom-wave
 IMAGE=$DATA/content/chicago.jpg
 ROUNDS=${ROUNDS:-5}
 REPEAT=${REPEAT:-3}
+STEPS=${STEPS:-3}
 PYTHON=${PYTHON:-/usr/bin/python3}
-CASES="256x256 712x474"
+STRATA=${STRATA:-bin/strata}
+STYLE_CASES=${STYLE_CASES-256x256 712x474}
+TRAIN_CASES=${TRAIN_CASES-128 256}
+TRAIN_DEPTH=${TRAIN_DEPTH:-none}
+BATCH=4
 export OMP_NUM_THREADS=2
 THREADS=2
 
-if [ ! -d "$DATA" ]; then
-    echo "bench: $DATA absent (reference weights and images); nothing to run"
-    exit 0
-fi
-if [ ! -f "$WEIGHTS/manifest.json" ] || [ ! -f "$IMAGE" ]; then
-    echo "bench: $WEIGHTS/manifest.json or $IMAGE missing; nothing to run"
-    exit 0
-fi
-if [ "$REPEAT" -lt 2 ] 2>/dev/null; then
-    echo "bench: REPEAT must be >= 2 (the first repetition is warm-up)" >&2
+if [ "$REPEAT" -lt 2 ] 2>/dev/null || [ "$STEPS" -lt 2 ] 2>/dev/null; then
+    echo "bench: REPEAT and STEPS must be >= 2 (the first repetition is warm-up)" >&2
     exit 2
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-# --- which sides can run ----------------------------------------------------
+# --- which sides and cases can run --------------------------------------------
 have_torch=1
 if ! "$PYTHON" -c 'import torch, PIL, numpy' >/dev/null 2>&1; then
     have_torch=0
@@ -43,26 +51,40 @@ fi
 
 have_strata=1
 strata_note=""
-if [ ! -x bin/strata ]; then
-    have_strata=0; strata_note="bin/strata not built"
-elif [ ! -f bench/stylize.lua ]; then
-    have_strata=0; strata_note="bench/stylize.lua absent"
-elif ! bin/strata weights import engstrom "$WEIGHTS" "$TMP/wave.h5" \
-        >"$TMP/import.log" 2>&1; then
-    have_strata=0; strata_note="weights import failed: $(tail -n 3 "$TMP/import.log")"
+[ -x "$STRATA" ] || { have_strata=0; strata_note="$STRATA not built"; }
+
+CASES=""
+if [ -n "$STYLE_CASES" ]; then
+    if [ ! -f "$WEIGHTS/manifest.json" ] || [ ! -f "$IMAGE" ]; then
+        echo "note: $WEIGHTS/manifest.json or $IMAGE missing ($DATA absent?); skipping the stylize cases"
+    elif [ $have_strata = 1 ] && ! "$STRATA" weights import engstrom "$WEIGHTS" "$TMP/wave.h5" \
+            >"$TMP/import.log" 2>&1; then
+        have_strata=0; strata_note="weights import failed: $(tail -n 3 "$TMP/import.log")"
+    else
+        for s in $STYLE_CASES; do CASES="$CASES stylize:$s"; done
+    fi
 fi
+if [ -n "$TRAIN_CASES" ] && [ $have_strata = 1 ] &&
+   ! "$STRATA" weights random vgg19 "$TMP/vgg.h5" >"$TMP/vgg.log" 2>&1; then
+    have_strata=0; strata_note="random VGG-19 weights failed: $(tail -n 3 "$TMP/vgg.log")"
+fi
+for s in $TRAIN_CASES; do CASES="$CASES train:$s"; done
 [ $have_strata = 1 ] || echo "strata side missing ($strata_note)"
 
 if [ $have_strata = 0 ] && [ $have_torch = 0 ]; then
     echo "bench: neither side can run"
     exit 0
 fi
+if [ -z "$CASES" ]; then
+    echo "bench: no case can run"
+    exit 0
+fi
 strata_failed=0
 
-# --- helpers ----------------------------------------------------------------
-# Conv FLOPs of the network for a W x H input: 2*K*C*kh*kw*OH*OW per conv;
-# a transposed conv counts as the strided conv it is the adjoint of.
-flops() {
+# --- FLOP counts --------------------------------------------------------------
+# Conv FLOPs: 2*K*C*kh*kw*OH*OW per conv; a transposed conv counts as the
+# strided conv it is the adjoint of. The transformer forward for a W x H input:
+transformer_flops() {
     local w=$1 h=$2
     local w2=$(( (w + 1) / 2 )) h2=$(( (h + 1) / 2 ))
     local w4=$(( (w2 + 1) / 2 )) h4=$(( (h2 + 1) / 2 ))
@@ -77,67 +99,119 @@ flops() {
            + 2*3*32*81*uh2*uw2 ))
 }
 
+# VGG-19 forward for an S x S input, through conv1_1 .. the n-th conv.
+vgg_flops() {
+    local s=$1 n=$2 total=0 i=0 cin=3 block width reps k
+    for block in 64:2 128:2 256:4 512:4 512:4; do
+        width=${block%:*}; reps=${block#*:}
+        for k in $(seq 1 "$reps"); do
+            i=$((i + 1))
+            [ $i -le "$n" ] && total=$(( total + 2*width*cin*9*s*s ))
+            cin=$width
+        done
+        s=$(( s / 2 ))
+    done
+    echo $total
+}
+
+# One training step, batch B of S x S: the transformer forward, input and
+# weight gradients (no input gradient for its first conv); VGG forward of the
+# stylized batch to relu5_1 (conv 13) and of the content batch to relu4_2
+# (conv 10); VGG input gradient from relu5_1 (its weights are frozen).
+train_flops() {
+    local s=$1 b=$2
+    local t; t=$(transformer_flops "$s" "$s")
+    echo $(( b * (3*t - 2*32*3*81*s*s + 2*$(vgg_flops "$s" 13) + $(vgg_flops "$s" 10)) ))
+}
+
+case_flops() {  # case_flops KIND:SIZE
+    local kind=${1%%:*} size=${1#*:}
+    if [ "$kind" = stylize ]; then transformer_flops "${size%x*}" "${size#*x}"
+    else train_flops "$size" "$BATCH"; fi
+}
+
 median() {  # median of the numbers in file $1 (empty -> "-")
     sort -g "$1" | awk '{v[NR]=$1} END {
         if (NR == 0) { print "-"; exit }
         if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'
 }
 
-# run_side NAME SIZE OUTFILE: one process, keep its `seconds` lines after the first.
+# run_side NAME KIND:SIZE OUTFILE: one process, keep its `seconds` lines after the first.
 run_side() {
-    local name=$1 size=$2 out=$3 log=$TMP/$1.log
-    if [ "$name" = strata ]; then
-        bin/strata run bench/stylize.lua --model "$TMP/wave.h5" --image "$IMAGE" \
-            --size "$size" --repeat "$REPEAT" >"$log" 2>&1
+    local name=$1 kind=${2%%:*} size=${2#*:} out=$3 log=$TMP/$1.log n
+    if [ "$kind" = stylize ]; then
+        n=$REPEAT
+        if [ "$name" = strata ]; then
+            "$STRATA" run bench/stylize.lua --model "$TMP/wave.h5" --image "$IMAGE" \
+                --size "$size" --repeat "$REPEAT" >"$log" 2>&1
+        else
+            "$PYTHON" bench/torch_transformer.py --weights "$WEIGHTS" --image "$IMAGE" \
+                --size "$size" --repeat "$REPEAT" --threads "$THREADS" >"$log" 2>&1
+        fi
     else
-        "$PYTHON" bench/torch_transformer.py --weights "$WEIGHTS" --image "$IMAGE" \
-            --size "$size" --repeat "$REPEAT" --threads "$THREADS" >"$log" 2>&1
+        n=$STEPS
+        if [ "$name" = strata ]; then
+            "$STRATA" run bench/train_step.lua --vgg "$TMP/vgg.h5" --size "$size" --batch "$BATCH" \
+                --steps "$STEPS" --depth "$TRAIN_DEPTH" >"$log" 2>&1
+        else
+            "$PYTHON" bench/torch_train.py --size "$size" --batch "$BATCH" --steps "$STEPS" \
+                --threads "$THREADS" --depth "$TRAIN_DEPTH" >"$log" 2>&1
+        fi
     fi
     local rc=$?
-    if [ $rc -ne 0 ] || [ "$(grep -c '^seconds ' "$log")" -ne "$REPEAT" ]; then
-        echo "bench: $name at $size failed (exit $rc); last output:" >&2
+    if [ $rc -ne 0 ] || [ "$(grep -c '^seconds ' "$log")" -ne "$n" ]; then
+        echo "bench: $name $kind $size failed (exit $rc); last output:" >&2
         tail -n 5 "$log" >&2
         return 1
     fi
     grep '^seconds ' "$log" | tail -n +2 | awk '{print $2}' >>"$out"
 }
 
-# --- rounds -----------------------------------------------------------------
+label() {  # stylize:256x256 -> "stylize 256x256"; train:256 -> "train 256x256 b4"
+    local kind=${1%%:*} size=${1#*:}
+    if [ "$kind" = stylize ]; then echo "stylize $size"
+    else echo "train ${size}x$size b$BATCH$([ "$TRAIN_DEPTH" = none ] || echo " +$TRAIN_DEPTH")"; fi
+}
+
+# --- rounds -------------------------------------------------------------------
 echo "strata vs PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '-')" \
-     "| $(nproc) cores, OMP_NUM_THREADS=$OMP_NUM_THREADS | $ROUNDS rounds x $REPEAT reps (first rep of each process discarded)"
-for size in $CASES; do
-    : >"$TMP/strata.$size"; : >"$TMP/torch.$size"
+     "| $(nproc) cores, OMP_NUM_THREADS=$OMP_NUM_THREADS | $ROUNDS rounds; stylize $REPEAT reps," \
+     "train $STEPS steps per process (first of each process discarded)"
+for c in $CASES; do
+    f=${c//[:x]/_}
+    : >"$TMP/strata.$f"; : >"$TMP/torch.$f"
     for r in $(seq 1 "$ROUNDS"); do
         # Alternate who goes first so neither side always inherits a warm cache.
         if [ $((r % 2)) = 1 ]; then order="strata torch"; else order="torch strata"; fi
         for side in $order; do
             if [ "$side" = strata ] && [ $have_strata = 1 ]; then
-                run_side strata "$size" "$TMP/strata.$size" || { have_strata=0; strata_failed=1; }
+                run_side strata "$c" "$TMP/strata.$f" || { have_strata=0; strata_failed=1; }
             elif [ "$side" = torch ] && [ $have_torch = 1 ]; then
-                run_side torch "$size" "$TMP/torch.$size" || have_torch=0
+                run_side torch "$c" "$TMP/torch.$f" || have_torch=0
             fi
         done
     done
 done
 
-# --- table ------------------------------------------------------------------
-printf '\n%-9s %8s %15s %14s %15s %14s %14s\n' case samples "strata median s" \
+# --- table --------------------------------------------------------------------
+printf '\n%-20s %7s %15s %14s %13s %15s %14s\n' case samples "strata median s" \
        "torch median s" "torch/strata" "strata GFLOP/s" "torch GFLOP/s"
-for size in $CASES; do
-    ms=$(median "$TMP/strata.$size"); mt=$(median "$TMP/torch.$size")
-    n=$(( $(wc -l <"$TMP/strata.$size") > $(wc -l <"$TMP/torch.$size") \
-          ? $(wc -l <"$TMP/strata.$size") : $(wc -l <"$TMP/torch.$size") ))
-    f=$(flops "${size%x*}" "${size#*x}")
-    awk -v c="$size" -v n="$n" -v s="$ms" -v t="$mt" -v f="$f" 'BEGIN {
+for c in $CASES; do
+    f=${c//[:x]/_}
+    ms=$(median "$TMP/strata.$f"); mt=$(median "$TMP/torch.$f")
+    ns=$(wc -l <"$TMP/strata.$f"); nt=$(wc -l <"$TMP/torch.$f")
+    awk -v c="$(label "$c")" -v n="$(( ns > nt ? ns : nt ))" -v s="$ms" -v t="$mt" -v f="$(case_flops "$c")" 'BEGIN {
         ratio = (s != "-" && t != "-" && s > 0) ? sprintf("%.2f", t / s) : "-"
         gs = (s != "-" && s > 0) ? sprintf("%.1f", f / s / 1e9) : "-"
         gt = (t != "-" && t > 0) ? sprintf("%.1f", f / t / 1e9) : "-"
         ss = (s != "-") ? sprintf("%.4f", s) : "-"
         ts = (t != "-") ? sprintf("%.4f", t) : "-"
-        printf "%-9s %8d %15s %14s %15s %14s %14s\n", c, n, ss, ts, ratio, gs, gt }'
+        printf "%-20s %7d %15s %14s %13s %15s %14s\n", c, n, ss, ts, ratio, gs, gt }'
 done
-echo "(conv GFLOP per forward: 256x256 $(awk -v f="$(flops 256 256)" 'BEGIN{printf "%.2f", f/1e9}')," \
-     "712x474 $(awk -v f="$(flops 712 474)" 'BEGIN{printf "%.2f", f/1e9}'); torch/strata > 1 means strata is faster)"
+printf '(conv GFLOP per forward / step:'
+for c in $CASES; do printf ' %s %s;' "$(label "$c")" "$(awk -v f="$(case_flops "$c")" 'BEGIN{printf "%.1f", f/1e9}')"; done
+echo " torch/strata > 1 means strata is faster; GFLOP/s counts direct-convolution FLOPs, so Winograd can exceed the" \
+     "~500 GFLOP/s AVX-512 FMA peak of 2 cores)"
 [ $have_strata = 1 ] || [ $strata_failed = 1 ] || echo "strata side missing ($strata_note)"
 [ $strata_failed = 0 ] || echo "strata side FAILED (see its output above); its column is incomplete"
 

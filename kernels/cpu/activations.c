@@ -13,7 +13,10 @@ void st_cpu_relu_forward(float *y, const float *x, int64_t n) {
 
 void st_cpu_relu_backward(float *dx, const float *dy, const float *y, int64_t n) {
 #pragma omp parallel for simd if (n >= ST_CPU_ELEMENTWISE_PAR_MIN)
-  for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  for (int64_t i = 0; i < n; i++) {
+    const float g = dy[i]; /* loaded unconditionally, so the loop vectorises */
+    dx[i] = y[i] > 0.0f ? g : 0.0f;
+  }
 }
 
 void st_cpu_tanh_forward(float *y, const float *x, int64_t n) {

@@ -9,7 +9,12 @@
 #include "dnnl_conv.h"
 #include "im2col.h"
 
-/* Two lowerings of the same convolution, both tiled so scratch stays bounded:
+/* Three implementations, picked per shape and pass by choose() at the end:
+ * oneDNN (kernels/cpu/dnnl_conv.c) for most convs, a direct AVX-512 kernel
+ * for few output channels, and the im2col lowerings below (everything in
+ * builds without oneDNN).
+ *
+ * Two lowerings of the same convolution, both tiled so scratch stays bounded:
  *
  * - standard: col = im2col(x) has C*kh*kw rows, one column per output
  *   position; y = w @ col.
@@ -19,9 +24,10 @@
  *   moves ~10x less memory than the standard path, whose GEMM would have only
  *   3 rows. Backward mirrors it: im2col(dy) gives both dx and dw.
  *
- * The loops outside the GEMMs are serial on purpose: OpenBLAS (pthreads)
- * threads the GEMMs, and idle OpenMP workers spinning after a parallel region
- * take the cores those GEMM threads need (measured: 2x slower end to end). */
+ * The im2col loops outside the GEMMs are serial on purpose: OpenBLAS
+ * (pthreads) threads the GEMMs, and idle OpenMP workers spinning after a
+ * parallel region take the cores those GEMM threads need (measured: 2x slower
+ * end to end unless libgomp's spinning is cut short, see engine/main.c). */
 
 /* ---- reflect / replicate padding: done into a per-image temporary so the
  * convolution proper only ever sees zero padding. ---- */
@@ -295,22 +301,23 @@ static int im2col_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, fl
 /* ---- few output channels (K <= 4, stride 1): a direct AVX-512 kernel ----
  *
  * The transformer's last conv (9x9, 32 -> 3) fits neither a GEMM (3 rows)
- * nor oneDNN's blocked layouts (K padded to 16: 5x the work; measured ~85
- * GFLOP/s). Here a block of one output row keeps K x 8 vectors of 16 outputs
- * in registers while the taps stream over a zero-padded copy of the image;
- * the weight gradient keeps K x JB taps of one input row per register. */
+ * nor oneDNN's blocked layouts (K padded to 16: 5x the work, ~85 GFLOP/s).
+ * Here a block of one output row keeps K x 8 vectors of 16 outputs in
+ * registers while the taps stream over the input rows; the weight gradient
+ * keeps K x JB taps of one input row in registers. Zero padding is read as
+ * masked-off lanes and skipped rows, so the image is never copied. */
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_FEW 1
-#define FEW_V 8                                    /* vectors of 16 outputs per forward block */
-#define FEW_SLACK (16 * FEW_V + 64)                /* floats past the padded image that loads may touch */
+#define FEW_V 8      /* vectors of 16 outputs per forward block */
+#define FEW_MAXKW 16 /* widest kernel (mask table size) */
 #define FEW_JB(K) ((K) == 1 ? 16 : (K) == 2 ? 12 : (K) == 3 ? 9 : 6) /* taps per weight-gradient task */
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,fma")))
 
 typedef struct {
-  int C, K, kh, kw, Hp, Wp, OH, OW;
+  int C, K, kh, kw, H, W, pt, pl, OH, OW; /* zero padding pt (top), pl (left); the rest is implied by OH, OW */
 } few_geom;
 
 static int few_cpu_ok(void) {
@@ -319,20 +326,40 @@ static int few_cpu_ok(void) {
   return ok;
 }
 
-/* y[k, oh, ow0 .. ow0 + 16*FEW_V) for every k < K (a compile-time constant after inlining). */
-AVX512_INLINE void few_fwd_block(const int K, const few_geom *g, const float *xp, const float *w, const float *b,
-                                 float *y, int oh, int ow0) {
+/* Lanes l of 16 whose column q + l lies in [0, W). */
+static inline __mmask16 col_mask(long q, int W) {
+  long lo = -q, hi = W - q;
+  lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+  hi = hi < 0 ? 0 : hi > 16 ? 16 : hi;
+  return lo >= hi ? 0 : (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/* y[k, oh, ow0 .. ow0 + 16*FEW_V) for every k < K. K and masked are
+ * compile-time constants after inlining; mk[v][j] are the valid lanes of
+ * vector v at tap column j: masked 0 ignores them (all full), 1 uses them for
+ * the first and last vector only (the others are full), 2 for all. */
+AVX512_INLINE void few_fwd_block(const int K, const int masked, const few_geom *g, const float *x, const float *w,
+                                 const float *b, float *y, int oh, int ow0, __mmask16 mk[FEW_V][FEW_MAXKW]) {
   __m512 acc[4][FEW_V];
-  const long plane = (long)g->Hp * g->Wp, wk = (long)g->C * g->kh * g->kw, P = (long)g->OH * g->OW;
+  const long HW = (long)g->H * g->W, wk = (long)g->C * g->kh * g->kw, P = (long)g->OH * g->OW;
 #pragma GCC unroll 4
   for (int k = 0; k < K; k++) {
     const __m512 v0 = _mm512_set1_ps(b ? b[k] : 0.0f);
 #pragma GCC unroll 8
     for (int v = 0; v < FEW_V; v++) acc[k][v] = v0;
   }
-  for (int c = 0; c < g->C; c++)
+  for (int c = 0; c < g->C; c++) {
+    /* The next output row needs one new input row per channel: fetch it now
+     * (with many channels, too many streams for the hardware prefetcher). */
+    const int in = oh + g->kh - g->pt;
+    if (in >= 0 && in < g->H) {
+      const char *nr = (const char *)(x + c * HW + (long)in * g->W + (ow0 > g->pl ? ow0 - g->pl : 0));
+      for (int l = 0; l < (16 * FEW_V + g->kw) * 4; l += 64) _mm_prefetch(nr + l, _MM_HINT_T1);
+    }
     for (int i = 0; i < g->kh; i++) {
-      const float *row = xp + c * plane + (long)(oh + i) * g->Wp + ow0;
+      const int ih = oh + i - g->pt;
+      if (ih < 0 || ih >= g->H) continue; /* a zero row */
+      const float *row = x + c * HW + (long)ih * g->W + (ow0 - g->pl);
       const float *wr = w + ((long)c * g->kh + i) * g->kw;
       for (int j = 0; j < g->kw; j++) {
         __m512 wv[4];
@@ -340,13 +367,16 @@ AVX512_INLINE void few_fwd_block(const int K, const few_geom *g, const float *xp
         for (int k = 0; k < K; k++) wv[k] = _mm512_set1_ps(wr[k * wk + j]);
 #pragma GCC unroll 8
         for (int v = 0; v < FEW_V; v++) {
-          __m512 xv = _mm512_loadu_ps(row + j + 16 * v);
+          const int edge = v == 0 || v == FEW_V - 1;
+          __m512 xv = masked == 2 || (masked == 1 && edge) ? _mm512_maskz_loadu_ps(mk[v][j], row + j + 16 * v)
+                                                          : _mm512_loadu_ps(row + j + 16 * v);
           __asm__("" : "+v"(xv)); /* one load per vector, not one folded into every FMA */
 #pragma GCC unroll 4
           for (int k = 0; k < K; k++) acc[k][v] = _mm512_fmadd_ps(wv[k], xv, acc[k][v]);
         }
       }
     }
+  }
 #pragma GCC unroll 8
   for (int v = 0; v < FEW_V; v++) {
     const int n = g->OW - ow0 - 16 * v;
@@ -357,31 +387,48 @@ AVX512_INLINE void few_fwd_block(const int K, const few_geom *g, const float *xp
   }
 }
 
-static AVX512 void few_forward(const few_geom *g, const float *xp, const float *w, const float *b, float *y) {
+#define FEW_FWD(K)                                                          \
+  (!partial ? few_fwd_block(K, 0, g, x, w, b, y, oh, ow0, mk)             \
+   : !inner ? few_fwd_block(K, 1, g, x, w, b, y, oh, ow0, mk)             \
+            : few_fwd_block(K, 2, g, x, w, b, y, oh, ow0, mk))
+
+/* One image: y [K, OH, OW] = conv(x [C, H, W], w) + b. */
+static AVX512 void few_forward(const few_geom *g, const float *x, const float *w, const float *b, float *y) {
   const int nb = (g->OW + 16 * FEW_V - 1) / (16 * FEW_V);
 #pragma omp parallel for schedule(static)
   for (int t = 0; t < g->OH * nb; t++) {
     const int oh = t / nb, ow0 = (t % nb) * 16 * FEW_V;
+    __mmask16 mk[FEW_V][FEW_MAXKW];
+    int partial = 0, inner = 0; /* some lane masked; some masked lane in a middle vector */
+    for (int v = 0; v < FEW_V; v++)
+      for (int j = 0; j < g->kw; j++) {
+        mk[v][j] = col_mask((long)ow0 + 16 * v + j - g->pl, g->W);
+        partial |= mk[v][j] != 0xFFFF;
+        inner |= mk[v][j] != 0xFFFF && v > 0 && v < FEW_V - 1;
+      }
     switch (g->K) {
-    case 1: few_fwd_block(1, g, xp, w, b, y, oh, ow0); break;
-    case 2: few_fwd_block(2, g, xp, w, b, y, oh, ow0); break;
-    case 3: few_fwd_block(3, g, xp, w, b, y, oh, ow0); break;
-    default: few_fwd_block(4, g, xp, w, b, y, oh, ow0); break;
+    case 1: FEW_FWD(1); break;
+    case 2: FEW_FWD(2); break;
+    case 3: FEW_FWD(3); break;
+    default: FEW_FWD(4); break;
     }
   }
 }
 
-/* out[k*JB + j] = sum over (oh, ow) of dy[k, oh, ow] * xp[c, oh + i, ow + j0 + j]. */
-AVX512_INLINE void few_bwdw_task(const int K, const int JB, const few_geom *g, const float *xp, const float *dy, int c,
+/* out[k*JB + j] = sum over (oh, ow) of dy[k, oh, ow] * x[c, oh + i - pt, ow + j0 + j - pl] (zero outside). */
+AVX512_INLINE void few_bwdw_task(const int K, const int JB, const few_geom *g, const float *x, const float *dy, int c,
                                  int i, int j0, float *out) {
   __m512 acc[4][16];
-  const long plane = (long)g->Hp * g->Wp, P = (long)g->OH * g->OW;
+  const long HW = (long)g->H * g->W, P = (long)g->OH * g->OW;
 #pragma GCC unroll 4
   for (int k = 0; k < K; k++)
 #pragma GCC unroll 16
     for (int j = 0; j < JB; j++) acc[k][j] = _mm512_setzero_ps();
+  const int q0 = j0 - g->pl; /* input column of output column 0 at tap j0 */
   for (int oh = 0; oh < g->OH; oh++) {
-    const float *row = xp + c * plane + (long)(oh + i) * g->Wp + j0;
+    const int ih = oh + i - g->pt;
+    if (ih < 0 || ih >= g->H) continue;
+    const float *row = x + c * HW + (long)ih * g->W + q0;
     const float *d = dy + (long)oh * g->OW;
     for (int ow = 0; ow < g->OW; ow += 16) {
       const int n = g->OW - ow;
@@ -389,12 +436,22 @@ AVX512_INLINE void few_bwdw_task(const int K, const int JB, const few_geom *g, c
       __m512 dv[4];
 #pragma GCC unroll 4
       for (int k = 0; k < K; k++) dv[k] = _mm512_maskz_loadu_ps(m, d + k * P + ow);
+      if (n >= 16 && ow + q0 >= 0 && ow + q0 + 15 + JB - 1 < g->W) { /* every lane of every tap inside */
 #pragma GCC unroll 16
-      for (int j = 0; j < JB; j++) {
-        __m512 xv = _mm512_loadu_ps(row + ow + j);
-        __asm__("" : "+v"(xv)); /* as in few_fwd_block */
+        for (int j = 0; j < JB; j++) {
+          __m512 xv = _mm512_loadu_ps(row + ow + j);
+          __asm__("" : "+v"(xv)); /* as in few_fwd_block */
 #pragma GCC unroll 4
-        for (int k = 0; k < K; k++) acc[k][j] = _mm512_fmadd_ps(dv[k], xv, acc[k][j]);
+          for (int k = 0; k < K; k++) acc[k][j] = _mm512_fmadd_ps(dv[k], xv, acc[k][j]);
+        }
+      } else {
+#pragma GCC unroll 16
+        for (int j = 0; j < JB; j++) {
+          __m512 xv = _mm512_maskz_loadu_ps(m & col_mask((long)ow + q0 + j, g->W), row + ow + j);
+          __asm__("" : "+v"(xv));
+#pragma GCC unroll 4
+          for (int k = 0; k < K; k++) acc[k][j] = _mm512_fmadd_ps(dv[k], xv, acc[k][j]);
+        }
       }
     }
   }
@@ -404,18 +461,18 @@ AVX512_INLINE void few_bwdw_task(const int K, const int JB, const few_geom *g, c
     for (int j = 0; j < JB; j++) out[k * JB + j] = _mm512_reduce_add_ps(acc[k][j]);
 }
 
-/* dw += the weight gradient of one image (xp padded, dy its output gradient). */
-static AVX512 void few_backward_weights(const few_geom *g, const float *xp, const float *dy, float *dw) {
+/* dw += the weight gradient of one image (x [C, H, W], dy [K, OH, OW]). */
+static AVX512 void few_backward_weights(const few_geom *g, const float *x, const float *dy, float *dw) {
   const int JB = FEW_JB(g->K), nj = (g->kw + JB - 1) / JB;
 #pragma omp parallel for schedule(static)
   for (int t = 0; t < g->C * g->kh * nj; t++) {
     const int c = t / (g->kh * nj), i = (t / nj) % g->kh, j0 = (t % nj) * JB;
     float out[64];
     switch (g->K) {
-    case 1: few_bwdw_task(1, FEW_JB(1), g, xp, dy, c, i, j0, out); break;
-    case 2: few_bwdw_task(2, FEW_JB(2), g, xp, dy, c, i, j0, out); break;
-    case 3: few_bwdw_task(3, FEW_JB(3), g, xp, dy, c, i, j0, out); break;
-    default: few_bwdw_task(4, FEW_JB(4), g, xp, dy, c, i, j0, out); break;
+    case 1: few_bwdw_task(1, FEW_JB(1), g, x, dy, c, i, j0, out); break;
+    case 2: few_bwdw_task(2, FEW_JB(2), g, x, dy, c, i, j0, out); break;
+    case 3: few_bwdw_task(3, FEW_JB(3), g, x, dy, c, i, j0, out); break;
+    default: few_bwdw_task(4, FEW_JB(4), g, x, dy, c, i, j0, out); break;
     }
     for (int k = 0; k < g->K; k++)
       for (int j = 0; j < JB && j0 + j < g->kw; j++)
@@ -464,34 +521,60 @@ static int *pad_tables(const st_cpu_conv2d_desc *d, int Hp, int Wp) {
 }
 
 #if HAVE_FEW
-/* Runs the few-channel kernel over the batch: forward (y) or weight gradient (dw, dy). */
+/* Runs the few-channel kernel over the batch: forward (y) or weight gradient
+ * (dw from dy). Reflect / replicate padding goes through a padded copy. */
 static int few_run(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b, float *dw,
                    const float *dy) {
-  few_geom g = {d->C, d->K, d->kh, d->kw, d->H + d->pt + d->pb, d->W + d->pl + d->pr, d->OH, d->OW};
-  const long plane = (long)d->C * g.Hp * g.Wp, HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
-  int *tab = pad_tables(d, g.Hp, g.Wp);
-  float *xp = tab ? scratch((size_t)plane + FEW_SLACK, "conv2d padded input") : NULL;
-  if (!xp) {
-    free(tab);
-    return -1;
+  const int copy = d->pad_mode != 0 && (d->pt || d->pb || d->pl || d->pr);
+  const int Hp = d->H + d->pt + d->pb, Wp = d->W + d->pl + d->pr;
+  few_geom g = {d->C, d->K, d->kh, d->kw, d->H, d->W, d->pt, d->pl, d->OH, d->OW};
+  const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
+  int *tab = NULL;
+  float *xp = NULL;
+  if (copy) {
+    if (!(tab = pad_tables(d, Hp, Wp))) return -1;
+    if (!(xp = scratch((size_t)d->C * Hp * Wp, "conv2d padded input"))) {
+      free(tab);
+      return -1;
+    }
+    g.H = Hp, g.W = Wp, g.pt = g.pl = 0;
   }
-  memset(xp + plane, 0, sizeof(float) * FEW_SLACK);
   for (int n = 0; n < d->N; n++) {
-    pad_any(d, tab, g.Hp, g.Wp, x + n * d->C * HW, xp);
-    if (y) few_forward(&g, xp, w, b, y + n * d->K * P);
-    else few_backward_weights(&g, xp, dy + n * d->K * P, dw);
+    const float *xn = x + n * d->C * HW;
+    if (copy) {
+      pad_any(d, tab, Hp, Wp, xn, xp);
+      xn = xp;
+    }
+    if (y) few_forward(&g, xn, w, b, y + n * d->K * P);
+    else few_backward_weights(&g, xn, dy + n * d->K * P, dw);
   }
   release(xp);
   free(tab);
   return 0;
 }
+
+/* dx of a stride-1 zero-padded conv with few input channels: the forward
+ * conv of dy (K channels, padded by k-1-pad) with wt[c, k] = w[k, c] flipped. */
+static int few_backward_data(const st_cpu_conv2d_desc *d, float *dx, const float *dy, const float *w) {
+  const long kk = (long)d->kh * d->kw;
+  float *wt = scratch((size_t)d->K * d->C * kk, "conv2d transposed weights");
+  if (!wt) return -1;
+  for (int k = 0; k < d->K; k++)
+    for (int c = 0; c < d->C; c++)
+      for (long t = 0; t < kk; t++) wt[((long)c * d->K + k) * kk + (kk - 1 - t)] = w[((long)k * d->C + c) * kk + t];
+  st_cpu_conv2d_desc t = {d->N, d->K, d->OH, d->OW, d->C, d->kh, d->kw, 1, 1, d->kh - 1 - d->pt, d->kh - 1 - d->pb,
+                          d->kw - 1 - d->pl, d->kw - 1 - d->pr, 0, d->H, d->W};
+  int rc = few_run(&t, dx, dy, wt, NULL, NULL, NULL);
+  release(wt);
+  return rc;
+}
 #endif
 
-/* ---- dispatch: oneDNN where it is faster, im2col otherwise ---- */
+/* ---- dispatch: the fastest of the three per shape and pass ---- */
 
 int st_cpu_conv_impl = ST_CONV_AUTO;
 
-/* STRATA_CONV=im2col|direct|winograd overrides the automatic choice (benchmarks). */
+/* STRATA_CONV=im2col|direct|winograd|few overrides the automatic choice (benchmarks). */
 int st_cpu_conv_effective_impl(void) {
   static int from_env = -1;
   if (st_cpu_conv_impl != ST_CONV_AUTO) return st_cpu_conv_impl;
@@ -510,15 +593,22 @@ int st_cpu_conv_effective_impl(void) {
 enum { FWD, BWD_DATA, BWD_WEIGHTS };
 enum { USE_IM2COL, USE_DNNL, USE_FEW };
 
+static int needs_pad(const st_cpu_conv2d_desc *d) { return d->pad_mode != 0 && (d->pt || d->pb || d->pl || d->pr); }
+
 typedef struct {
   int use;    /* USE_* */
   int alg;    /* ST_DNNL_DIRECT / ST_DNNL_WINOGRAD */
   int layout; /* ST_DNNL_ANY / ST_DNNL_NHWC */
 } choice;
 
+/* The few-channel kernel runs the forward and weight gradient of convs with
+ * K <= 4, and the data gradient of zero-padded convs with C <= 4 (a forward
+ * conv of dy with the transposed, flipped weights: VGG's first conv). */
 static int few_ok(const st_cpu_conv2d_desc *d, int pass) {
 #if HAVE_FEW
-  return pass != BWD_DATA && d->K <= 4 && d->sh == 1 && d->sw == 1 && few_cpu_ok();
+  if (d->sh != 1 || d->sw != 1 || d->kw > FEW_MAXKW || !few_cpu_ok()) return 0;
+  if (pass != BWD_DATA) return d->K <= 4;
+  return d->C <= 4 && !needs_pad(d) && d->pt < d->kh && d->pb < d->kh && d->pl < d->kw && d->pr < d->kw;
 #else
   (void)d, (void)pass;
   return 0;
@@ -532,11 +622,9 @@ static choice choose(const st_cpu_conv2d_desc *d, int pass) {
   const int impl = st_cpu_conv_effective_impl();
   const int wino_ok = d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1;
   if (impl == ST_CONV_IM2COL) return c;
-  if (impl == ST_CONV_FEW || (impl == ST_CONV_AUTO && few_ok(d, pass))) {
-    if (few_ok(d, pass)) {
-      c.use = USE_FEW;
-      return c;
-    }
+  if ((impl == ST_CONV_AUTO || impl == ST_CONV_FEW) && few_ok(d, pass)) {
+    c.use = USE_FEW;
+    return c;
   }
   if (!st_dnnl_enabled()) return c;
   c.use = USE_DNNL;
@@ -596,8 +684,6 @@ static void pad_batch(const st_cpu_conv2d_desc *d, padded *q, const float *x) {
   for (int n = 0; n < d->N; n++) pad_any(d, q->tab, q->z.H, q->z.W, x + n * in, q->buf + n * out);
 }
 
-static int needs_pad(const st_cpu_conv2d_desc *d) { return d->pad_mode != 0 && (d->pt || d->pb || d->pl || d->pr); }
-
 int st_cpu_conv2d_forward(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
   choice c = choose(d, FWD);
 #if HAVE_FEW
@@ -648,6 +734,9 @@ int st_cpu_conv2d_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, fl
   if (dx) {
     choice c = choose(d, BWD_DATA);
     int rc = c.use == USE_DNNL ? dnnl_backward_data(d, c, dx, dy, w) : 1;
+#if HAVE_FEW
+    if (c.use == USE_FEW) rc = few_backward_data(d, dx, dy, w);
+#endif
     if (rc == -1) return -1;
     if (rc == 0) dx = NULL; /* done */
   }

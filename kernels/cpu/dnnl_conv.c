@@ -42,6 +42,7 @@ void st_dnnl_clear_cache(void) {}
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,6 +328,20 @@ static int exec(dnnl_primitive_t p, int n, dnnl_exec_arg_t *args, const entry *e
   return 0;
 }
 
+/* A reordered copy of s's tensor from the caching allocator; out-of-memory
+ * errors name its shape like any tensor's. */
+static void *temp_for(const slot *s) {
+  char what[96];
+  const dnnl_dims_t *d = &s->user.dims;
+  if (s->user.ndims == 4)
+    snprintf(what, sizeof what, "a tensor of shape [%lld, %lld, %lld, %lld]", (long long)(*d)[0], (long long)(*d)[1],
+             (long long)(*d)[2], (long long)(*d)[3]);
+  else
+    snprintf(what, sizeof what, "a oneDNN temporary");
+  size_t n = dnnl_memory_desc_get_size(&s->prim);
+  return st_mem_alloc(st_cpu(), n ? n : 1, what);
+}
+
 /* Runs e on the caller's buffers: in0, in1 (in the entry's slot order), the
  * bias (forward only) and out. Temporaries for reordered tensors and the
  * scratchpad come from the caching allocator. */
@@ -338,8 +353,7 @@ static int run(entry *e, const float *in0, const float *in1, const float *bias, 
   for (int i = 0; i < 2; i++) {
     slot *s = &e->in[i];
     if (s->reorder) {
-      size_t n = dnnl_memory_desc_get_size(&s->prim);
-      if (!(tmp[i] = st_mem_alloc(st_cpu(), n ? n : 1, "oneDNN reordered input"))) goto done;
+      if (!(tmp[i] = temp_for(s))) goto done;
       dnnl_memory_set_data_handle(s->um, (void *)ins[i]);
       dnnl_memory_set_data_handle(s->pm, tmp[i]);
       dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->um}, {DNNL_ARG_TO, s->pm}};
@@ -351,8 +365,7 @@ static int run(entry *e, const float *in0, const float *in1, const float *bias, 
   }
   slot *o = &e->out;
   if (o->reorder) {
-    size_t n = dnnl_memory_desc_get_size(&o->prim);
-    if (!(tmp[2] = st_mem_alloc(st_cpu(), n ? n : 1, "oneDNN output before reorder"))) goto done;
+    if (!(tmp[2] = temp_for(o))) goto done;
     dnnl_memory_set_data_handle(o->pm, tmp[2]);
   } else {
     dnnl_memory_set_data_handle(o->pm, out);

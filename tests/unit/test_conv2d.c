@@ -1,12 +1,17 @@
 /* conv2d: forward against a naive direct convolution, backward against a
  * naive double-precision backward and central finite differences, tiling,
- * gradient accumulation, NULL gradients, argument errors, TF 'SAME' pads. */
+ * gradient accumulation, NULL gradients, argument errors, TF 'SAME' pads;
+ * every case under each implementation (im2col, oneDNN direct and Winograd
+ * when built with oneDNN, the few-output-channel kernel, the automatic
+ * choice), and bit-identical repeats. */
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include "engine/error.h"
 #include "engine/ops/ops.h"
+#include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/dnnl_conv.h"
 #include "kernels/cpu/im2col.h"
 #include "tap.h"
 
@@ -285,14 +290,15 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Not asserted: how close to BLAS speed a typical residual-block conv runs. */
+/* Not asserted: the speed of a typical residual-block conv (automatic choice). */
 static void timing(void) {
   int64_t xs[4] = {1, 128, 64, 64}, ws[4] = {128, 128, 3, 3};
   st_tensor *x = rand_t(4, xs), *w = rand_t(4, ws), *y = st_tensor_new(4, xs, st_cpu());
   st_tensor *dx = st_tensor_new(4, xs, st_cpu()), *dw = st_tensor_zeros(4, ws, st_cpu());
   st_conv2d_params p = {1, 1, 1, 1, 1, 1, ST_PAD_ZERO};
   double flop = 2.0 * 128 * 128 * 9 * 64 * 64;
-  st_conv2d_forward(y, x, w, NULL, &p);
+  st_conv2d_forward(y, x, w, NULL, &p); /* warm-up: oneDNN builds its primitives on first use */
+  st_conv2d_backward(dx, dw, NULL, y, x, w, &p);
   int reps = 5;
   double t0 = now();
   for (int i = 0; i < reps; i++) st_conv2d_forward(y, x, w, NULL, &p);
@@ -307,6 +313,35 @@ static void timing(void) {
   st_tensor_release(y);
   st_tensor_release(dx);
   st_tensor_release(dw);
+}
+
+/* The same inputs give bit-identical outputs and gradients on every call
+ * (training runs must resume exactly), here on a shape where the automatic
+ * choice takes oneDNN's Winograd. */
+static void check_repeatable(void) {
+  int64_t xs[4] = {2, 32, 12, 10}, ws[4] = {32, 32, 3, 3};
+  st_conv2d_params p = {1, 1, 1, 1, 1, 1, ST_PAD_ZERO};
+  st_tensor *x = rand_t(4, xs), *w = rand_t(4, ws), *dy = rand_t(4, xs);
+  st_tensor *y[2], *dx[2], *dw[2];
+  int rc = 0;
+  for (int i = 0; i < 2; i++) {
+    y[i] = st_tensor_new(4, xs, st_cpu());
+    dx[i] = st_tensor_new(4, xs, st_cpu());
+    dw[i] = st_tensor_zeros(4, ws, st_cpu());
+    rc |= st_conv2d_forward(y[i], x, w, NULL, &p) | st_conv2d_backward(dx[i], dw[i], NULL, dy, x, w, &p);
+  }
+  tap_ok(rc == 0 && !memcmp(st_tensor_data(y[0]), st_tensor_data(y[1]), sizeof(float) * (size_t)y[0]->numel) &&
+             !memcmp(st_tensor_data(dx[0]), st_tensor_data(dx[1]), sizeof(float) * (size_t)dx[0]->numel) &&
+             !memcmp(st_tensor_data(dw[0]), st_tensor_data(dw[1]), sizeof(float) * (size_t)dw[0]->numel),
+         "repeated forward and backward are bit-identical");
+  for (int i = 0; i < 2; i++) {
+    st_tensor_release(y[i]);
+    st_tensor_release(dx[i]);
+    st_tensor_release(dw[i]);
+  }
+  st_tensor_release(x);
+  st_tensor_release(w);
+  st_tensor_release(dy);
 }
 
 int main(void) {
@@ -333,27 +368,59 @@ int main(void) {
       {"dual 3x3 pads wider than the kernel, 8->2", 2, 8, 7, 5, 2, 3, 3, 1, 1, 3, 0, 0, 4, ST_PAD_ZERO, 1},
       {"dual 9x9 reflect 4, 16->1", 2, 16, 7, 5, 1, 9, 9, 1, 1, 4, 4, 4, 4, ST_PAD_REFLECT, 1},
       {"dual 3x3 replicate asymmetric, 8->2", 2, 8, 7, 5, 2, 3, 3, 1, 1, 2, 0, 1, 3, ST_PAD_REPLICATE, 0},
+      /* Channel counts oneDNN blocks by 16 (Winograd for the 3x3 stride-1 ones). */
+      {"wide 3x3 pad 1, 32->32", 2, 32, 12, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_ZERO, 1},
+      {"wide 3x3 pad 1, 20->24 (partial blocks)", 1, 20, 9, 11, 24, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_ZERO, 0},
+      {"wide 3x3 stride 2 TF SAME, 16->24", 2, 16, 8, 6, 24, 3, 3, 2, 2, sb, sa, lb, la, ST_PAD_ZERO, 0},
+      {"wide 3x3 reflect 1, 16->16", 1, 16, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_REFLECT, 1},
+      {"wide 1x1, 16->32", 2, 16, 5, 7, 32, 1, 1, 1, 1, 0, 0, 0, 0, ST_PAD_ZERO, 1},
+      /* The transformer's last conv: few outputs, rows wider than one block of 128. */
+      {"few 9x9 pad 4, 32->3, 150 wide", 1, 32, 3, 150, 3, 9, 9, 1, 1, 4, 4, 4, 4, ST_PAD_ZERO, 1},
+      {"few 5x5 reflect 2, 16->4, 37 wide", 2, 16, 4, 37, 4, 5, 5, 1, 1, 2, 2, 2, 2, ST_PAD_REFLECT, 0},
   };
   const int ncases = (int)(sizeof cases / sizeof *cases);
   tap_ok(sb == 0 && sa == 1, "TF SAME case uses pads (0, 1)");
-  for (int i = 0; i < ncases; i++) check_case(&cases[i], 1);
+  tap_diag("oneDNN in this build: %s", st_dnnl_enabled() ? "yes" : "no (its forced cases run im2col)");
+
+  /* Every case under every implementation; finite differences under the automatic choice. */
+  const struct { int impl; const char *name; } impls[] = {{ST_CONV_AUTO, "auto"},
+                                                         {ST_CONV_IM2COL, "im2col"},
+                                                         {ST_CONV_DIRECT, "oneDNN direct"},
+                                                         {ST_CONV_WINOGRAD, "oneDNN Winograd"},
+                                                         {ST_CONV_FEW, "few-channel kernel"}};
+  for (size_t m = 0; m < sizeof impls / sizeof *impls; m++) {
+    st_cpu_conv_impl = impls[m].impl;
+    for (int i = 0; i < ncases; i++) {
+      cfg t = cases[i];
+      char name[160];
+      snprintf(name, sizeof name, "[%s] %s", impls[m].name, cases[i].name);
+      t.name = name;
+      check_case(&t, impls[m].impl == ST_CONV_AUTO);
+    }
+  }
 
   /* Tiny column budgets force one, then a few, grid rows per tile (the last tile partial). */
+  st_cpu_conv_impl = ST_CONV_IM2COL;
   long saved = st_cpu_col_budget;
   for (int rows = 1; rows <= 2; rows++) {
     for (int i = 0; i < ncases; i++) {
       const cfg *c = &cases[i];
       st_cpu_col_budget = rows == 1 ? 1 : (long)rows * c->C * c->kh * c->kw * out_w(c);
       cfg t = *c;
-      char name[128];
-      snprintf(name, sizeof name, "%s, %d row tiles", c->name, rows);
+      char name[160];
+      snprintf(name, sizeof name, "[im2col] %s, %d row tiles", c->name, rows);
       t.name = name;
       check_case(&t, 0);
     }
   }
   st_cpu_col_budget = saved;
 
-  check_accumulate_and_null();
+  for (size_t m = 0; m < sizeof impls / sizeof *impls; m++) {
+    st_cpu_conv_impl = impls[m].impl;
+    check_accumulate_and_null();
+  }
+  st_cpu_conv_impl = ST_CONV_AUTO;
+  check_repeatable();
   check_errors();
   check_same_pads();
   timing();

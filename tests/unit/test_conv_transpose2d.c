@@ -1,12 +1,14 @@
 /* conv_transpose2d: forward against a naive scatter, backward against a naive
  * double-precision backward and central finite differences, tiling, the TF
  * 'SAME' stride-2 window, the adjoint relation with conv2d, accumulation,
- * NULL gradients and argument errors. */
+ * NULL gradients and argument errors; every case under the automatic choice
+ * (oneDNN's deconvolution when built with it) and under forced im2col. */
 #include <stdint.h>
 #include <string.h>
 
 #include "engine/error.h"
 #include "engine/ops/ops.h"
+#include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/im2col.h"
 #include "tap.h"
 
@@ -307,27 +309,45 @@ int main(void) {
       {"1x1", 2, 3, 5, 4, 4, 1, 1, 1, 1, 0, 0, 5, 4, 1},
       {"9x9 stride 1 crop 4", 2, 3, 7, 5, 4, 9, 9, 1, 1, 4, 4, 7, 5, 0},
       {"3x3 stride 2, 2->6 channels", 2, 2, 5, 4, 6, 3, 3, 2, 2, 0, 0, 10, 8, 1},
+      /* Channel counts oneDNN blocks by 16 (the transformer's upsampling convs). */
+      {"wide 3x3 stride 2 TF SAME, 32->16", 2, 32, 6, 5, 16, 3, 3, 2, 2, 0, 0, 12, 10, 1},
+      {"wide 3x3 stride 2 full, 20->24", 1, 20, 4, 6, 24, 3, 3, 2, 2, 0, 0, 9, 13, 0},
   };
   const int ncases = (int)(sizeof cases / sizeof *cases);
-  for (int i = 0; i < ncases; i++) check_case(&cases[i], 1);
+  const struct { int impl; const char *name; } impls[] = {{ST_CONV_AUTO, "auto"}, {ST_CONV_IM2COL, "im2col"}};
+  for (size_t m = 0; m < sizeof impls / sizeof *impls; m++) {
+    st_cpu_conv_impl = impls[m].impl;
+    for (int i = 0; i < ncases; i++) {
+      cfg t = cases[i];
+      char name[160];
+      snprintf(name, sizeof name, "[%s] %s", impls[m].name, cases[i].name);
+      t.name = name;
+      check_case(&t, impls[m].impl == ST_CONV_AUTO);
+    }
+  }
 
   /* Tiny column budgets: one input row per tile, then two (the last tile partial). */
+  st_cpu_conv_impl = ST_CONV_IM2COL;
   long saved = st_cpu_col_budget;
   for (int rows = 1; rows <= 2; rows++)
     for (int i = 0; i < ncases; i++) {
       const cfg *c = &cases[i];
       st_cpu_col_budget = (long)rows * c->Co * c->kh * c->kw * c->W;
       cfg t = *c;
-      char name[128];
-      snprintf(name, sizeof name, "%s, %d row tiles", c->name, rows);
+      char name[160];
+      snprintf(name, sizeof name, "[im2col] %s, %d row tiles", c->name, rows);
       t.name = name;
       check_case(&t, 0);
     }
   st_cpu_col_budget = saved;
 
-  check_tf_same();
-  check_adjoint();
-  check_accumulate_and_null();
+  for (size_t m = 0; m < sizeof impls / sizeof *impls; m++) {
+    st_cpu_conv_impl = impls[m].impl;
+    check_tf_same();
+    check_adjoint();
+    check_accumulate_and_null();
+  }
+  st_cpu_conv_impl = ST_CONV_AUTO;
   check_errors();
   return tap_done();
 }
