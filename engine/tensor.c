@@ -204,3 +204,13 @@ int st_check_same_device(const st_tensor *a, const st_tensor *b, const char *wha
   }
   return 0;
 }
+
+int st_check_like(const st_tensor *out, const char *out_what, const st_tensor *in, const char *in_what) {
+  if (!in) return st_error("%s: missing tensor", in_what);
+  if (st_check_shape(out, in->ndim, in->shape, out_what)) return -1;
+  return st_check_same_device(out, in, out_what);
+}
+
+int st_no_kernel(const char *fn, st_device dev) {
+  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(dev));
+}

@@ -62,5 +62,9 @@ const char *st_shape_str(int ndim, const int64_t *shape, char *buf, size_t n);
 int st_check_ndim(const st_tensor *t, int ndim, const char *what);
 int st_check_shape(const st_tensor *t, int ndim, const int64_t *shape, const char *what);
 int st_check_same_device(const st_tensor *a, const st_tensor *b, const char *what);
+/* out present with in's shape and on in's device (in must be present too). */
+int st_check_like(const st_tensor *out, const char *out_what, const st_tensor *in, const char *in_what);
+/* The error of an op called on a device this build has no kernel for. */
+int st_no_kernel(const char *fn, st_device dev);
 
 #endif

@@ -15,10 +15,6 @@ static int check_vec(const st_tensor *t, int64_t C, const st_tensor *x, const ch
   return st_check_same_device(t, x, what);
 }
 
-static int no_kernel(const char *fn, const st_tensor *t) {
-  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(st_tensor_device(t)));
-}
-
 static int check_eps(float eps, const char *fn) {
   if (!(eps >= 0.0f) || isinf(eps)) return st_error("%s: eps must be finite and >= 0, got %g", fn, eps);
   return 0;
@@ -43,7 +39,7 @@ int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mea
                                       beta ? st_tensor_data(beta) : NULL, x->shape[0], C, x->shape[2] * x->shape[3],
                                       eps);
 #endif
-  if (st_tensor_device(x).kind != ST_CPU) return no_kernel(fn, x);
+  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel(fn, st_tensor_device(x));
   return st_cpu_batch_norm_forward(st_tensor_data(y), st_tensor_data(x), st_tensor_data(mean), st_tensor_data(var),
                                    gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL,
                                    x->shape[0], C, x->shape[2] * x->shape[3], eps);
@@ -78,7 +74,7 @@ int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, c
                                        st_tensor_data(var), gamma ? st_tensor_data(gamma) : NULL, dy->shape[0], C,
                                        dy->shape[2] * dy->shape[3], eps);
 #endif
-  if (st_tensor_device(dy).kind != ST_CPU) return no_kernel(fn, dy);
+  if (st_tensor_device(dy).kind != ST_CPU) return st_no_kernel(fn, st_tensor_device(dy));
   return st_cpu_batch_norm_backward(dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
                                     dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy),
                                     x ? st_tensor_data(x) : NULL, st_tensor_data(mean), st_tensor_data(var),

@@ -7,37 +7,27 @@
 #include "kernels/cuda/elementwise.h"
 #endif
 
-static int check_like(const st_tensor *out, const char *out_what, const st_tensor *in, const char *in_what) {
-  if (!in) return st_error("%s: missing tensor", in_what);
-  if (st_check_shape(out, in->ndim, in->shape, out_what)) return -1;
-  return st_check_same_device(out, in, out_what);
-}
-
-static int no_kernel(const char *fn, const st_tensor *t) {
-  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(st_tensor_device(t)));
-}
-
 int st_add_forward(st_tensor *y, const st_tensor *a, const st_tensor *b) {
-  if (check_like(b, "st_add_forward: b", a, "st_add_forward: a")) return -1;
-  if (check_like(y, "st_add_forward: y", a, "st_add_forward: a")) return -1;
+  if (st_check_like(b, "st_add_forward: b", a, "st_add_forward: a")) return -1;
+  if (st_check_like(y, "st_add_forward: y", a, "st_add_forward: a")) return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(a).kind == ST_CUDA)
     return st_cuda_add_forward(st_tensor_device(a).index, st_tensor_data(y), st_tensor_data(a), st_tensor_data(b),
                                a->numel);
 #endif
-  if (st_tensor_device(a).kind != ST_CPU) return no_kernel("st_add_forward", a);
+  if (st_tensor_device(a).kind != ST_CPU) return st_no_kernel("st_add_forward", st_tensor_device(a));
   st_cpu_add_forward(st_tensor_data(y), st_tensor_data(a), st_tensor_data(b), a->numel);
   return 0;
 }
 
 int st_affine_forward(st_tensor *y, const st_tensor *x, float scale, float shift) {
-  if (check_like(y, "st_affine_forward: y", x, "st_affine_forward: x")) return -1;
+  if (st_check_like(y, "st_affine_forward: y", x, "st_affine_forward: x")) return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(x).kind == ST_CUDA)
     return st_cuda_affine_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x), scale, shift,
                                   x->numel);
 #endif
-  if (st_tensor_device(x).kind != ST_CPU) return no_kernel("st_affine_forward", x);
+  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel("st_affine_forward", st_tensor_device(x));
   st_cpu_affine_forward(st_tensor_data(y), st_tensor_data(x), scale, shift, x->numel);
   return 0;
 }

@@ -18,10 +18,6 @@ static int check_opt(const st_tensor *t, int ndim, const int64_t *shape, const s
   return st_check_same_device(t, x, what);
 }
 
-static int no_kernel(const char *fn, const st_tensor *t) {
-  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(st_tensor_device(t)));
-}
-
 static int check_x(const st_tensor *x, const char *what) {
   if (st_check_ndim(x, 4, what)) return -1;
   if (x->shape[2] * x->shape[3] == 0)
@@ -49,7 +45,7 @@ int st_instance_norm_forward(st_tensor *y, st_tensor *mean, st_tensor *rstd, con
                                          gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL, N, C,
                                          x->shape[2] * x->shape[3], eps);
 #endif
-  if (st_tensor_device(x).kind != ST_CPU) return no_kernel("st_instance_norm_forward", x);
+  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel("st_instance_norm_forward", st_tensor_device(x));
   st_cpu_instance_norm_forward(st_tensor_data(y), mean ? st_tensor_data(mean) : NULL, rstd ? st_tensor_data(rstd) : NULL,
                                st_tensor_data(x), gamma ? st_tensor_data(gamma) : NULL,
                                beta ? st_tensor_data(beta) : NULL, N, C, x->shape[2] * x->shape[3], eps);
@@ -80,7 +76,7 @@ int st_instance_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta
                                           st_tensor_data(rstd), gamma ? st_tensor_data(gamma) : NULL, N, C,
                                           x->shape[2] * x->shape[3]);
 #endif
-  if (st_tensor_device(x).kind != ST_CPU) return no_kernel("st_instance_norm_backward", x);
+  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel("st_instance_norm_backward", st_tensor_device(x));
   return st_cpu_instance_norm_backward(dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
                                        dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy), st_tensor_data(x),
                                        st_tensor_data(mean), st_tensor_data(rstd),

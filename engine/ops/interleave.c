@@ -6,10 +6,6 @@
 #include "kernels/cuda/interleave.h"
 #endif
 
-static int no_kernel(const char *fn, const st_tensor *t) {
-  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(st_tensor_device(t)));
-}
-
 int st_interleave_shape(const st_tensor *a, int64_t out[4]) {
   if (st_check_ndim(a, 4, "interleave: a")) return -1;
   out[0] = a->shape[0];
@@ -43,7 +39,7 @@ int st_interleave_forward(st_tensor *y, const st_tensor *a, const st_tensor *b, 
                                       st_tensor_data(b), st_tensor_data(c), st_tensor_data(d),
                                       a->shape[0] * a->shape[1], a->shape[2], a->shape[3]);
 #endif
-  if (st_tensor_device(a).kind != ST_CPU) return no_kernel("st_interleave_forward", a);
+  if (st_tensor_device(a).kind != ST_CPU) return st_no_kernel("st_interleave_forward", st_tensor_device(a));
   st_cpu_interleave_forward(st_tensor_data(y), st_tensor_data(a), st_tensor_data(b), st_tensor_data(c),
                             st_tensor_data(d), a->shape[0] * a->shape[1], a->shape[2], a->shape[3]);
   return 0;
@@ -71,7 +67,7 @@ int st_interleave_backward(st_tensor *da, st_tensor *db, st_tensor *dc, st_tenso
                                        db ? st_tensor_data(db) : NULL, dc ? st_tensor_data(dc) : NULL,
                                        dd ? st_tensor_data(dd) : NULL, st_tensor_data(dy), q[0] * q[1], q[2], q[3]);
 #endif
-  if (st_tensor_device(dy).kind != ST_CPU) return no_kernel("st_interleave_backward", dy);
+  if (st_tensor_device(dy).kind != ST_CPU) return st_no_kernel("st_interleave_backward", st_tensor_device(dy));
   st_cpu_interleave_backward(da ? st_tensor_data(da) : NULL, db ? st_tensor_data(db) : NULL,
                              dc ? st_tensor_data(dc) : NULL, dd ? st_tensor_data(dd) : NULL, st_tensor_data(dy),
                              q[0] * q[1], q[2], q[3]);

@@ -50,10 +50,6 @@ int st_pad2d_shape(const st_tensor *x, int top, int bottom, int left, int right,
   return 0;
 }
 
-static int no_kernel(const char *fn, const st_tensor *t) {
-  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(st_tensor_device(t)));
-}
-
 int st_pad2d_forward(st_tensor *y, const st_tensor *x, int top, int bottom, int left, int right, st_pad_mode mode) {
   int64_t out[4];
   if (check_args(x, top, bottom, left, right, mode, "st_pad2d_forward", "x")) return -1;
@@ -65,7 +61,7 @@ int st_pad2d_forward(st_tensor *y, const st_tensor *x, int top, int bottom, int 
     return st_cuda_pad2d_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
                                  x->shape[0] * x->shape[1], x->shape[2], x->shape[3], top, bottom, left, right, mode);
 #endif
-  if (st_tensor_device(x).kind != ST_CPU) return no_kernel("st_pad2d_forward", x);
+  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel("st_pad2d_forward", st_tensor_device(x));
   st_cpu_pad2d_forward(st_tensor_data(y), st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2], x->shape[3], top,
                        bottom, left, right, mode);
   return 0;
@@ -84,7 +80,7 @@ int st_pad2d_backward(st_tensor *dx, const st_tensor *dy, int top, int bottom, i
                                   dx->shape[0] * dx->shape[1], dx->shape[2], dx->shape[3], top, bottom, left, right,
                                   mode);
 #endif
-  if (st_tensor_device(dx).kind != ST_CPU) return no_kernel("st_pad2d_backward", dx);
+  if (st_tensor_device(dx).kind != ST_CPU) return st_no_kernel("st_pad2d_backward", st_tensor_device(dx));
   st_cpu_pad2d_backward(st_tensor_data(dx), st_tensor_data(dy), dx->shape[0] * dx->shape[1], dx->shape[2],
                         dx->shape[3], top, bottom, left, right, mode);
   return 0;
