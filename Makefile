@@ -47,7 +47,7 @@ TEST_BIN := $(TEST_C:%.c=$(BUILD)/%)
 # Everything prove runs: C test programs, Lua tests (*.lua), shell tests (*.sh).
 TEST_RUN  = $(TEST_BIN) $(sort $(wildcard tests/*/*.t.lua tests/*/*.t.sh))
 
-.PHONY: all test clean bench demo weights
+.PHONY: all test clean bench bench-gpu demo weights
 all: bin/strata
 
 bin/strata: $(BUILD)/engine/main.o $(LIB)
@@ -66,7 +66,7 @@ $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c tests/tap.h $(LIB)
+$(BUILD)/tests/%: tests/%.c tests/tap.h tests/testutil.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
 
@@ -75,6 +75,10 @@ test: bin/strata $(TEST_BIN)
 
 bench: bin/strata
 	bench/run.sh
+
+# Training it/s on a GPU, strata vs PyTorch (says so and exits 0 without one).
+bench-gpu: bin/strata
+	bash bench/gpu_run.sh
 
 # The main job on the embedded default: a short baseline and depth-aware
 # training on sample photos, then the depth-map L2 evaluation (demo/run.sh).

@@ -13,10 +13,10 @@
 #include "error.h"
 #include "io/image.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char dir[64];
 static char errfile[128];
-static int saved_stderr = -1;
 
 static const char *P(const char *name) {
   static char buf[8][512];
@@ -26,43 +26,11 @@ static const char *P(const char *name) {
   return b;
 }
 
-static void remove_dir(void) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(P(e->d_name));
-  closedir(d);
-  rmdir(dir);
-}
-
-static int count_files(const char *part) {
-  DIR *d = opendir(dir);
-  int n = 0;
-  struct dirent *e;
-  while (d && (e = readdir(d)))
-    if (strstr(e->d_name, part)) n++;
-  if (d) closedir(d);
-  return n;
-}
-
-/* stderr goes to a file between quiet_begin() and quiet_end(); quiet_end()
- * returns how many bytes were written there. */
+/* stderr goes to errfile until tu_quiet_end(errfile), which returns how
+ * many bytes were written there; the error state starts clear. */
 static void quiet_begin(void) {
-  fflush(stderr);
-  saved_stderr = dup(2);
-  int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  dup2(fd, 2);
-  close(fd);
+  tu_quiet_begin(errfile);
   st_clear_error();
-}
-
-static long quiet_end(void) {
-  fflush(stderr);
-  dup2(saved_stderr, 2);
-  close(saved_stderr);
-  struct stat st;
-  return stat(errfile, &st) == 0 ? (long)st.st_size : -1;
 }
 
 /* The call failed, its message names `path` and contains `phrase`, and
@@ -80,7 +48,7 @@ static void check_failed(int failed, long stderr_bytes, const char *what, const 
 static void check_read(const char *what, const char *path, const char *phrase) {
   quiet_begin();
   st_tensor *t = st_image_read(path);
-  long n = quiet_end();
+  long n = tu_quiet_end(errfile);
   check_failed(t == NULL, n, what, path, phrase);
   st_tensor_release(t);
 }
@@ -89,7 +57,7 @@ static void check_write(const char *what, const char *path, const st_tensor *img
                         const char *phrase) {
   quiet_begin();
   int rc = st_image_write(path, img);
-  long n = quiet_end();
+  long n = tu_quiet_end(errfile);
   check_failed(rc == -1, n, what, path, phrase);
 }
 
@@ -272,7 +240,7 @@ static void test_bad_writes(void) {
   st_tensor *wide = st_tensor_zeros(3, (int64_t[]){3, 1, 70000}, st_cpu());
   check_write("write a 70000-wide JPEG", P("wide.jpg"), wide, "65500");
   tap_ok(access(P("wide.jpg"), F_OK) != 0, "no partial output file");
-  tap_ok(count_files(".tmp.") == 0, "temporary file removed after the failure");
+  tap_ok(tu_count_files(dir, ".tmp.") == 0, "temporary file removed after the failure");
   st_tensor_release(wide);
 
   /* A failed write leaves an existing file untouched. */
@@ -282,7 +250,7 @@ static void test_bad_writes(void) {
   st_tensor *wide2 = st_tensor_zeros(3, (int64_t[]){3, 1, 70000}, st_cpu());
   quiet_begin();
   st_image_write(P("keep.jpg"), wide2);
-  quiet_end();
+  tu_quiet_end(errfile);
   stat(P("keep.jpg"), &after);
   tap_ok(after.st_size == before.st_size && after.st_ino == before.st_ino,
          "a failed write leaves the existing file in place");
@@ -290,7 +258,7 @@ static void test_bad_writes(void) {
 
   quiet_begin();
   int rc = st_image_write(P("x.png"), NULL);
-  long n = quiet_end();
+  long n = tu_quiet_end(errfile);
   tap_ok(rc == -1 && n == 0, "write of a NULL tensor fails quietly");
   st_tensor_release(img);
 }
@@ -301,12 +269,12 @@ int main(void) {
     printf("Bail out! mkdtemp failed\n");
     return 1;
   }
-  /* Outside dir so count_files() does not see it. */
+  /* Outside dir so tu_count_files(dir, ) does not see it. */
   snprintf(errfile, sizeof errfile, "%s.stderr", dir);
   test_bad_reads();
   test_huge();
   test_bad_writes();
-  remove_dir();
+  tu_remove_dir(dir);
   unlink(errfile);
   return tap_done();
 }

@@ -13,42 +13,25 @@
 #include "engine/error.h"
 #include "engine/io/import_engstrom.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char root[64], errfile[128];
-static int saved_fd = -1;
 
 /* ---- stderr capture ---- */
 
-static void quiet_begin(void) {
-  fflush(stderr);
-  saved_fd = dup(2);
-  int fd = open(errfile, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-  dup2(fd, 2);
-  close(fd);
-}
-
-/* Restores stderr; returns how many bytes were printed meanwhile. */
-static long quiet_end(void) {
-  fflush(stderr);
-  dup2(saved_fd, 2);
-  close(saved_fd);
-  struct stat sb;
-  return stat(errfile, &sb) == 0 ? (long)sb.st_size : -1;
-}
-
 static st_weights *load_quietly(const char *path, long *printed) {
   st_clear_error();
-  quiet_begin();
+  tu_quiet_begin(errfile);
   st_weights *w = st_weights_load(path);
-  *printed = quiet_end();
+  *printed = tu_quiet_end(errfile);
   return w;
 }
 
 static st_weights *import_quietly(const char *dir, long *printed) {
   st_clear_error();
-  quiet_begin();
+  tu_quiet_begin(errfile);
   st_weights *w = st_import_engstrom(dir);
-  *printed = quiet_end();
+  *printed = tu_quiet_end(errfile);
   return w;
 }
 
@@ -130,14 +113,14 @@ static void test_hdf5(void) {
   tap_ok(w != NULL && printed == 0, "the intact file loads quietly");
   if (w) {
     int64_t want[] = {16, 8, 5, 5}, v[] = {32};
-    quiet_begin();
+    tu_quiet_begin(errfile);
     int rc = st_weights_expect(w, "conv2.weight", 1, v);
-    printed = quiet_end();
+    printed = tu_quiet_end(errfile);
     snprintf(msg, sizeof msg, "%s: missing parameter 'conv2.weight' (expected shape [32])", path);
     tap_ok(rc == -1 && strcmp(st_last_error(), msg) == 0 && printed == 0, "missing parameter: %s", st_last_error());
-    quiet_begin();
+    tu_quiet_begin(errfile);
     rc = st_weights_expect(w, "conv1.weight", 4, want);
-    printed = quiet_end();
+    printed = tu_quiet_end(errfile);
     const char *e = st_last_error();
     tap_ok(rc == -1 && contains(e, path) && contains(e, "'conv1.weight'") && contains(e, "[16, 8, 3, 3]") &&
                contains(e, "[16, 8, 5, 5]") && printed == 0,
@@ -146,9 +129,9 @@ static void test_hdf5(void) {
   }
 
   /* Saving onto a folder fails and leaves no temporary file. */
-  quiet_begin();
+  tu_quiet_begin(errfile);
   int rc = st_weights_save(good, root);
-  printed = quiet_end();
+  printed = tu_quiet_end(errfile);
   tap_ok(rc == -1 && contains(st_last_error(), root) && printed == 0, "save over a folder: %s", st_last_error());
   char tmp[256];
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", root, (long)getpid());

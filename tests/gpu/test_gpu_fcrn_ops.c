@@ -18,85 +18,21 @@
 #include "engine/ops/fcrn_ops.h"
 #include "engine/tensor.h"
 #include "tap.h"
+#define TESTUTIL_GPU
+#include "testutil.h"
 
 #define RTOL 1e-5
 
-static st_device gpu;
 
 /* ---- random numbers and tensors ---- */
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static float frand(void) { /* uniform in [-1, 1) */
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (float)((rng >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0);
-}
 
-/* Every tensor a check makes is kept here and released by release_all(). */
-#define MAX_KEPT 256
-static st_tensor *kept[MAX_KEPT];
-static int n_kept;
 
-static st_tensor *keep(st_tensor *t) {
-  if (!t) {
-    tap_diag("tensor allocation failed: %s", st_last_error());
-    exit(1);
-  }
-  if (n_kept == MAX_KEPT) {
-    tap_diag("test bug: more than %d tensors kept", MAX_KEPT);
-    exit(1);
-  }
-  kept[n_kept++] = t;
-  return t;
-}
-
-static void release_all(void) {
-  for (int i = 0; i < n_kept; i++) st_tensor_release(kept[i]);
-  n_kept = 0;
-}
-
-/* A CPU tensor of uniform values in [lo, hi). */
-static st_tensor *rand_cpu(int ndim, const int64_t *shape, float lo, float hi) {
-  st_tensor *t = keep(st_tensor_new(ndim, shape, st_cpu()));
-  for (int64_t i = 0; i < t->numel; i++) st_tensor_data(t)[i] = lo + (hi - lo) * 0.5f * (frand() + 1.0f);
-  return t;
-}
 static st_tensor *rand4(const int64_t s[4], float lo, float hi) { return rand_cpu(4, s, lo, hi); }
 static st_tensor *rand1(int64_t n, float lo, float hi) { return rand_cpu(1, &n, lo, hi); }
-static st_tensor *on_gpu(const st_tensor *t) { return t ? keep(st_tensor_to(t, gpu)) : NULL; }
 static st_tensor *clone(const st_tensor *t) { return t ? keep(st_tensor_clone(t)) : NULL; }
-static st_tensor *empty4(const int64_t s[4], st_device dev) { return keep(st_tensor_new(4, s, dev)); }
 
 /* ---- comparisons ---- */
-
-/* ok when max |gpu - cpu| <= rtol * max |cpu| (every value finite). */
-static int compare(const st_tensor *g, const st_tensor *c, double rtol, const char *what) {
-  st_tensor *h = keep(st_tensor_to(g, st_cpu()));
-  const float *a = st_tensor_data(h), *b = st_tensor_data(c);
-  double maxdiff = 0.0, maxref = 0.0;
-  int64_t worst = 0, bad = -1;
-  if (h->numel != c->numel)
-    return tap_ok(0, "%s: %lld vs %lld elements", what, (long long)h->numel, (long long)c->numel);
-  for (int64_t i = 0; i < c->numel; i++) {
-    if (!isfinite(a[i]) || !isfinite(b[i])) {
-      if (bad < 0) bad = i;
-      continue;
-    }
-    double d = fabs((double)a[i] - (double)b[i]);
-    if (d > maxdiff) {
-      maxdiff = d;
-      worst = i;
-    }
-    if (fabs((double)b[i]) > maxref) maxref = fabs((double)b[i]);
-  }
-  int good = bad < 0 && maxdiff <= rtol * maxref;
-  if (!tap_ok(good, "%s (max diff %.3g, max |ref| %.3g)", what, maxdiff, maxref)) {
-    if (bad >= 0) tap_diag("non-finite at %lld: gpu %g cpu %g", (long long)bad, a[bad], b[bad]);
-    tap_diag("worst at %lld: gpu %.9g cpu %.9g", (long long)worst, a[worst], b[worst]);
-  }
-  return good;
-}
 
 /* ok when every element is bitwise equal. */
 static int compare_exact(const st_tensor *g, const st_tensor *c, const char *what) {
@@ -111,10 +47,6 @@ static int compare_exact(const st_tensor *g, const st_tensor *c, const char *wha
       return 0;
     }
   return tap_ok(1, "%s", what);
-}
-
-static void ok_rc(int rc, const char *what) {
-  if (!tap_ok(rc == 0, "%s runs", what)) tap_diag("%s", st_last_error());
 }
 
 /* ---- batch norm ---- */
@@ -327,6 +259,7 @@ static void check_fcrn_shapes(void) {
 }
 
 int main(void) {
+  tu_seed(0x2545f4914f6cdd1dull);
   if (st_gpu_count() == 0) tap_skip_all("no CUDA device");
   gpu = st_cuda(0);
 

@@ -19,88 +19,24 @@
 #include "engine/ops/train_ops.h"
 #include "engine/tensor.h"
 #include "tap.h"
+#define TESTUTIL_GPU
+#include "testutil.h"
 
 #define RTOL 1e-4
 
-static st_device gpu;
 
 /* ---- random numbers and tensors ---- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static float frand(void) { /* uniform in [-1, 1) */
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (float)((rng >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0);
-}
 
-/* Every tensor a check makes is kept here and released by release_all(). */
-#define MAX_KEPT 256
-static st_tensor *kept[MAX_KEPT];
-static int n_kept;
 
-static st_tensor *keep(st_tensor *t) {
-  if (!t) {
-    tap_diag("tensor allocation failed: %s", st_last_error());
-    exit(1);
-  }
-  if (n_kept == MAX_KEPT) {
-    tap_diag("test bug: more than %d tensors kept", MAX_KEPT);
-    exit(1);
-  }
-  kept[n_kept++] = t;
-  return t;
-}
-
-static void release_all(void) {
-  for (int i = 0; i < n_kept; i++) st_tensor_release(kept[i]);
-  n_kept = 0;
-}
-
-/* A CPU tensor of uniform values in [lo, hi). */
-static st_tensor *rand_cpu(int ndim, const int64_t *shape, float lo, float hi) {
-  st_tensor *t = keep(st_tensor_new(ndim, shape, st_cpu()));
-  for (int64_t i = 0; i < t->numel; i++) st_tensor_data(t)[i] = lo + (hi - lo) * 0.5f * (frand() + 1.0f);
-  return t;
-}
 static st_tensor *rand4(int64_t n, int64_t c, int64_t h, int64_t w) {
   int64_t s[4] = {n, c, h, w};
   return rand_cpu(4, s, -1.0f, 1.0f);
 }
 static st_tensor *rand1(int64_t n) { return rand_cpu(1, &n, -1.0f, 1.0f); }
-static st_tensor *on_gpu(const st_tensor *t) { return t ? keep(st_tensor_to(t, gpu)) : NULL; }
 static st_tensor *empty_like(const st_tensor *t, st_device dev) { return keep(st_tensor_new(t->ndim, t->shape, dev)); }
-static st_tensor *empty4(const int64_t s[4], st_device dev) { return keep(st_tensor_new(4, s, dev)); }
 
 /* ---- comparisons ---- */
-
-/* ok when max |gpu - cpu| <= rtol * max |cpu| (every value finite). */
-static int compare(const st_tensor *g, const st_tensor *c, double rtol, const char *what) {
-  st_tensor *h = keep(st_tensor_to(g, st_cpu()));
-  const float *a = st_tensor_data(h), *b = st_tensor_data(c);
-  double maxdiff = 0.0, maxref = 0.0;
-  int64_t worst = 0, bad = -1;
-  if (h->numel != c->numel)
-    return tap_ok(0, "%s: %lld vs %lld elements", what, (long long)h->numel, (long long)c->numel);
-  for (int64_t i = 0; i < c->numel; i++) {
-    if (!isfinite(a[i]) || !isfinite(b[i])) {
-      if (bad < 0) bad = i;
-      continue;
-    }
-    double d = fabs((double)a[i] - (double)b[i]);
-    if (d > maxdiff) {
-      maxdiff = d;
-      worst = i;
-    }
-    if (fabs((double)b[i]) > maxref) maxref = fabs((double)b[i]);
-  }
-  int good = bad < 0 && maxdiff <= rtol * maxref;
-  if (!tap_ok(good, "%s (max diff %.3g, max |ref| %.3g)", what, maxdiff, maxref)) {
-    if (bad >= 0) tap_diag("non-finite at %lld: gpu %g cpu %g", (long long)bad, a[bad], b[bad]);
-    tap_diag("worst at %lld: gpu %.9g cpu %.9g", (long long)worst, a[worst], b[worst]);
-  }
-  return good;
-}
 
 /* ok when every element is bitwise equal or both are NaN. */
 static int compare_exact(const st_tensor *g, const st_tensor *c, const char *what) {
@@ -120,10 +56,6 @@ static int compare_exact(const st_tensor *g, const st_tensor *c, const char *wha
 static void close_scalar(double g, double c, double rtol, const char *what) {
   int good = isfinite(g) && fabs(g - c) <= rtol * fabs(c) + 1e-30;
   if (!tap_ok(good, "%s", what)) tap_diag("gpu %.9g cpu %.9g", g, c);
-}
-
-static void ok_rc(int rc, const char *what) {
-  if (!tap_ok(rc == 0, "%s runs", what)) tap_diag("%s", st_last_error());
 }
 
 /* ---- elementwise ---- */
@@ -570,6 +502,7 @@ static void check_errors(void) {
 }
 
 int main(void) {
+  tu_seed(0x9e3779b97f4a7c15ull);
   /* These comparisons need full float32 convolutions and GEMMs. */
   setenv("STRATA_TF32", "0", 1);
   if (st_gpu_count() == 0) tap_skip_all("no CUDA device");

@@ -8,16 +8,8 @@
 #include "error.h"
 #include "ops/ops.h"
 #include "tap.h"
+#include "testutil.h"
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static double urand(void) {
-  rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-  return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
-}
-static void fill_u(st_tensor *t, double lo, double hi) {
-  float *p = st_tensor_data(t);
-  for (int64_t i = 0; i < t->numel; i++) p[i] = (float)(lo + (hi - lo) * urand());
-}
 /* Uniform on [-2, -m] u [m, 2]: away from ReLU's kink, so differences with a step < m see no kink. */
 static void fill_away_from_zero(st_tensor *t, double m) {
   float *p = st_tensor_data(t);
@@ -127,6 +119,7 @@ static void check_add_affine(int64_t N, int64_t C, int64_t H, int64_t W) {
 }
 
 int main(void) {
+  tu_seed(0x2545F4914F6CDD1Dull);
   /* Odd shapes, then one large enough for the OpenMP path. */
   check_activation("relu", st_relu_forward, st_relu_backward, relu_ref, relu_dref, 2, 3, 7, 5);
   check_activation("tanh", st_tanh_forward, st_tanh_backward, tanh, tanh_dref, 2, 3, 7, 5);

@@ -10,6 +10,7 @@
 #include "engine/rng.h"
 #include "fixtures/train_ops_fixture.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* One step of torch.optim.Adam in double. */
 static void ref_step(double *p, const double *g, double *m, double *v, int64_t n, double lr, double b1, double b2,
@@ -32,16 +33,6 @@ static double update_err(const float *a, const double *b, const double *b0, int6
     if (!(d == d)) return INFINITY;
     e = fmax(e, d);
     s = fmax(s, fabs(b[i] - b0[i]));
-  }
-  return e / (s > 0 ? s : 1.0);
-}
-static double rel_err_f(const float *a, const float *b, int64_t n) {
-  double e = 0, s = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - (double)b[i]);
-    if (!(d == d)) return INFINITY;
-    e = fmax(e, d);
-    s = fmax(s, fabs((double)b[i]));
   }
   return e / (s > 0 ? s : 1.0);
 }

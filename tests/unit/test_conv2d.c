@@ -14,19 +14,8 @@
 #include "kernels/cpu/dnnl_conv.h"
 #include "kernels/cpu/im2col.h"
 #include "tap.h"
+#include "testutil.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static float frand(void) { /* uniform in [-1, 1) */
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (float)((rng >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0);
-}
-static st_tensor *rand_t(int ndim, const int64_t *s) {
-  st_tensor *t = st_tensor_new(ndim, s, st_cpu());
-  for (int64_t i = 0; i < t->numel; i++) st_tensor_data(t)[i] = frand();
-  return t;
-}
 
 typedef struct {
   const char *name;
@@ -94,16 +83,6 @@ static void naive_backward(const cfg *c, const float *dy, const float *x, const 
         }
 }
 
-/* max over i of |a - b| / (1 + |b|) */
-static double max_err(const float *a, const double *b, int64_t n) {
-  double m = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double e = fabs(a[i] - b[i]) / (1.0 + fabs(b[i]));
-    if (!(e <= m)) m = e; /* NaN sticks */
-  }
-  return m;
-}
-
 /* L = sum(y * r) with the op under test. */
 static double loss(const cfg *c, st_tensor *y, st_tensor *x, st_tensor *w, st_tensor *b, const st_tensor *r) {
   st_conv2d_params p = params(c);
@@ -148,7 +127,7 @@ static void check_case(const cfg *c, int with_fd) {
   naive_forward(c, st_tensor_data(x), st_tensor_data(w), b ? st_tensor_data(b) : NULL, yr);
   st_tensor_fill(y, NAN);
   rc = st_conv2d_forward(y, x, w, b, &p);
-  double e = max_err(st_tensor_data(y), yr, y->numel);
+  double e = max_err_1p(st_tensor_data(y), yr, y->numel);
   if (!tap_ok(rc == 0 && e <= 1e-4, "%s: forward matches naive (max rel err %.2g)", c->name, e) && rc)
     tap_diag("%s", st_last_error());
 
@@ -161,8 +140,8 @@ static void check_case(const cfg *c, int with_fd) {
   double *dxr = malloc(sizeof(double) * (size_t)x->numel), *dwr = malloc(sizeof(double) * (size_t)w->numel),
          dbr[64];
   naive_backward(c, st_tensor_data(r), st_tensor_data(x), st_tensor_data(w), dxr, dwr, dbr);
-  double ex = max_err(st_tensor_data(dx), dxr, x->numel), ew = max_err(st_tensor_data(dw), dwr, w->numel),
-         eb = max_err(st_tensor_data(db), dbr, c->K);
+  double ex = max_err_1p(st_tensor_data(dx), dxr, x->numel), ew = max_err_1p(st_tensor_data(dw), dwr, w->numel),
+         eb = max_err_1p(st_tensor_data(db), dbr, c->K);
   if (!tap_ok(rc == 0 && ex <= 1e-4 && ew <= 1e-4 && eb <= 1e-4,
               "%s: backward matches naive double (dx %.2g, dw %.2g, db %.2g)", c->name, ex, ew, eb) &&
       rc)
@@ -189,12 +168,6 @@ static void check_case(const cfg *c, int with_fd) {
   st_tensor_release(db);
 }
 
-static int same_tensor(const st_tensor *a, const st_tensor *b, double tol) {
-  for (int64_t i = 0; i < a->numel; i++)
-    if (!(fabs(st_tensor_data(a)[i] - st_tensor_data(b)[i]) <= tol * (1 + fabs(st_tensor_data(b)[i])))) return 0;
-  return 1;
-}
-
 /* dw/db accumulate across calls; dx is assigned; NULL gradients are skipped. */
 static void check_accumulate_and_null(void) {
   cfg c = {"acc", 2, 3, 7, 5, 4, 3, 3, 2, 1, 1, 0, 2, 1, ST_PAD_REFLECT, 1};
@@ -216,27 +189,20 @@ static void check_accumulate_and_null(void) {
     good &= fabs(st_tensor_data(db)[i] - (st_tensor_data(db0)[i] + 2 * st_tensor_data(db1)[i])) <=
             1e-4 * (1 + fabs(st_tensor_data(db1)[i]));
   tap_ok(good, "backward twice: dw and db accumulate (w0 + 2g), not overwrite");
-  tap_ok(same_tensor(dx, dx1, 1e-6), "backward twice: dx is assigned, not accumulated");
+  tap_ok(same_within(dx, dx1, 1e-6), "backward twice: dx is assigned, not accumulated");
 
   st_tensor *dxa = st_tensor_new(4, xs, st_cpu()), *dwa = st_tensor_zeros(4, ws, st_cpu()),
             *dba = st_tensor_zeros(1, bs, st_cpu());
   rc = st_conv2d_backward(dxa, NULL, NULL, dy, x, w, &p);
-  tap_ok(rc == 0 && same_tensor(dxa, dx1, 1e-6), "backward with only dx");
+  tap_ok(rc == 0 && same_within(dxa, dx1, 1e-6), "backward with only dx");
   rc = st_conv2d_backward(NULL, dwa, NULL, dy, x, w, &p);
-  tap_ok(rc == 0 && same_tensor(dwa, dw1, 1e-6), "backward with only dw");
+  tap_ok(rc == 0 && same_within(dwa, dw1, 1e-6), "backward with only dw");
   rc = st_conv2d_backward(NULL, NULL, dba, dy, x, w, &p);
-  tap_ok(rc == 0 && same_tensor(dba, db1, 1e-6), "backward with only db");
+  tap_ok(rc == 0 && same_within(dba, db1, 1e-6), "backward with only db");
   tap_ok(st_conv2d_backward(NULL, NULL, NULL, dy, x, w, &p) == 0, "backward with no gradients at all");
 
   st_tensor *all[] = {x, w, dy, dx1, dw1, db1, dx, dw, db, dw0, db0, dxa, dwa, dba};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) st_tensor_release(all[i]);
-}
-
-static void expect_error(int rc, const char *what, const char *s1, const char *s2) {
-  const char *m = st_last_error();
-  if (!tap_ok(rc == -1 && strstr(m, s1) && (!s2 || strstr(m, s2)), "error: %s", what))
-    tap_diag("rc %d, message: %s", rc, m);
-  st_clear_error();
 }
 
 static void check_errors(void) {
@@ -248,26 +214,26 @@ static void check_errors(void) {
   st_tensor *ybad = st_tensor_new(4, bad_y, st_cpu()), *dwbad = rand_t(4, w2);
   int64_t out[4];
 
-  expect_error(st_conv2d_forward(y, xbad, w, NULL, &p), "x not 4-D", "conv2d x", "[3, 7, 5]");
-  expect_error(st_conv2d_forward(y, x, wc, NULL, &p), "C of x differs from w", "[2, 3, 7, 5]", "[4, 2, 3, 3]");
-  expect_error(st_conv2d_forward(ybad, x, w, NULL, &p), "y of the wrong shape", "conv2d forward y",
+  expect_st_error(st_conv2d_forward(y, xbad, w, NULL, &p), "x not 4-D", "conv2d x", "[3, 7, 5]");
+  expect_st_error(st_conv2d_forward(y, x, wc, NULL, &p), "C of x differs from w", "[2, 3, 7, 5]", "[4, 2, 3, 3]");
+  expect_st_error(st_conv2d_forward(ybad, x, w, NULL, &p), "y of the wrong shape", "conv2d forward y",
                "expected shape [2, 4, 7, 5], got [2, 4, 5, 3]");
-  expect_error(st_conv2d_forward(y, x, w, b, &p), "bias of the wrong length", "conv2d forward b",
+  expect_st_error(st_conv2d_forward(y, x, w, b, &p), "bias of the wrong length", "conv2d forward b",
                "expected shape [4], got [5]");
-  expect_error(st_conv2d_shape(x, wbig, &p0, out), "kernel larger than the input", "9x9", "negative");
+  expect_st_error(st_conv2d_shape(x, wbig, &p0, out), "kernel larger than the input", "9x9", "negative");
   st_conv2d_params pr = {1, 1, 7, 0, 0, 0, ST_PAD_REFLECT};
-  expect_error(st_conv2d_shape(x, w, &pr, out), "reflect pad not smaller than the input", "reflect", NULL);
+  expect_st_error(st_conv2d_shape(x, w, &pr, out), "reflect pad not smaller than the input", "reflect", NULL);
   st_conv2d_params ps = {0, 1, 0, 0, 0, 0, ST_PAD_ZERO};
-  expect_error(st_conv2d_shape(x, w, &ps, out), "stride 0", "stride", NULL);
+  expect_st_error(st_conv2d_shape(x, w, &ps, out), "stride 0", "stride", NULL);
   st_conv2d_params pn = {1, 1, -1, 0, 0, 0, ST_PAD_ZERO};
-  expect_error(st_conv2d_shape(x, w, &pn, out), "negative pad", "negative", NULL);
-  expect_error(st_conv2d_backward(NULL, NULL, NULL, ybad, x, w, &p), "dy of the wrong shape", "conv2d backward dy",
+  expect_st_error(st_conv2d_shape(x, w, &pn, out), "negative pad", "negative", NULL);
+  expect_st_error(st_conv2d_backward(NULL, NULL, NULL, ybad, x, w, &p), "dy of the wrong shape", "conv2d backward dy",
                "[2, 4, 7, 5]");
-  expect_error(st_conv2d_backward(NULL, dwbad, NULL, y, x, w, &p), "dw of the wrong shape", "conv2d backward dw",
+  expect_st_error(st_conv2d_backward(NULL, dwbad, NULL, y, x, w, &p), "dw of the wrong shape", "conv2d backward dw",
                "[4, 3, 3, 3]");
-  expect_error(st_conv2d_backward(ybad, NULL, NULL, y, x, w, &p), "dx of the wrong shape", "conv2d backward dx",
+  expect_st_error(st_conv2d_backward(ybad, NULL, NULL, y, x, w, &p), "dx of the wrong shape", "conv2d backward dx",
                "[2, 3, 7, 5]");
-  expect_error(st_conv2d_backward(NULL, NULL, b, y, x, w, &p), "db of the wrong length", "conv2d backward db", "[4]");
+  expect_st_error(st_conv2d_backward(NULL, NULL, b, y, x, w, &p), "db of the wrong length", "conv2d backward db", "[4]");
 
   st_tensor *all[] = {x, w, y, xbad, wc, wbig, b, ybad, dwbad};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) st_tensor_release(all[i]);
@@ -345,6 +311,7 @@ static void check_repeatable(void) {
 }
 
 int main(void) {
+  tu_seed(0x9e3779b97f4a7c15ull);
   int sb, sa, lb, la; /* TF 'SAME' stride 2 on an even-sized input: pad 0 before, 1 after */
   st_same_pads(8, 3, 2, &sb, &sa);
   st_same_pads(6, 3, 2, &lb, &la);

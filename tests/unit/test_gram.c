@@ -8,32 +8,7 @@
 #include "engine/rng.h"
 #include "fixtures/train_ops_fixture.h"
 #include "tap.h"
-
-/* max |a - b| / max |b| (infinity norms); NaN gives +inf. */
-static double rel_err_d(const float *a, const double *b, int64_t n) {
-  double e = 0, s = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - b[i]);
-    if (!(d == d)) return INFINITY;
-    e = fmax(e, d);
-    s = fmax(s, fabs(b[i]));
-  }
-  return e / (s > 0 ? s : 1.0);
-}
-static double rel_err_f(const float *a, const float *b, int64_t n) {
-  double e = 0, s = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - (double)b[i]);
-    if (!(d == d)) return INFINITY;
-    e = fmax(e, d);
-    s = fmax(s, fabs((double)b[i]));
-  }
-  return e / (s > 0 ? s : 1.0);
-}
-static void check_rel(const char *name, const float *a, const float *b, int64_t n, double tol) {
-  double e = rel_err_f(a, b, n);
-  tap_ok(e < tol, "%s (rel err %.2g)", name, e);
-}
+#include "testutil.h"
 
 /* g[n][i][j] = sum_p x[n,i,p] x[n,j,p] / (C*H*W), in double. */
 static void naive_gram(const st_tensor *x, double *g) {

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "io/image.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char dir[64];
 
@@ -23,27 +24,6 @@ static const char *P(const char *name) {
   char *b = buf[k++ % 8];
   snprintf(b, sizeof buf[0], "%s/%s", dir, name);
   return b;
-}
-
-static void remove_dir(void) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(P(e->d_name));
-  closedir(d);
-  rmdir(dir);
-}
-
-/* Files in dir whose name contains `part`. */
-static int count_files(const char *part) {
-  DIR *d = opendir(dir);
-  int n = 0;
-  struct dirent *e;
-  while (d && (e = readdir(d)))
-    if (strstr(e->d_name, part)) n++;
-  if (d) closedir(d);
-  return n;
 }
 
 static unsigned rng = 12345;
@@ -131,7 +111,7 @@ static void test_png_round_trip(void) {
   tap_ok(st_image_write(P("a.png"), img) == 0, "write 37x23 PNG");
   static const unsigned char png_sig[4] = {0x89, 'P', 'N', 'G'};
   tap_ok(file_starts(P("a.png"), png_sig, 4), "the .png file is a PNG");
-  tap_ok(count_files(".tmp.") == 0, "no temporary file left after the write");
+  tap_ok(tu_count_files(dir, ".tmp.") == 0, "no temporary file left after the write");
   st_tensor *back = st_image_read(P("a.png"));
   if (is_rgb(back, W, H, "PNG")) {
     float maxd = 0;
@@ -407,6 +387,6 @@ int main(void) {
   test_png_color_types();
   test_jpeg_kinds();
   test_reference_photo();
-  remove_dir();
+  tu_remove_dir(dir);
   return tap_done();
 }

@@ -11,35 +11,7 @@
 #include "engine/rng.h"
 #include "fixtures/train_ops_fixture.h"
 #include "tap.h"
-
-static double rel_err_d(const float *a, const double *b, int64_t n) {
-  double e = 0, s = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - b[i]);
-    if (!(d == d)) return INFINITY;
-    e = fmax(e, d);
-    s = fmax(s, fabs(b[i]));
-  }
-  return e / (s > 0 ? s : 1.0);
-}
-static double rel_err_f(const float *a, const float *b, int64_t n) {
-  double e = 0, s = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - (double)b[i]);
-    if (!(d == d)) return INFINITY;
-    e = fmax(e, d);
-    s = fmax(s, fabs((double)b[i]));
-  }
-  return e / (s > 0 ? s : 1.0);
-}
-static void check_rel(const char *name, const float *a, const float *b, int64_t n, double tol) {
-  double e = rel_err_f(a, b, n);
-  tap_ok(e < tol, "%s (rel err %.2g)", name, e);
-}
-static void check_rel_d(const char *name, const float *a, const double *b, int64_t n, double tol) {
-  double e = rel_err_d(a, b, n);
-  tap_ok(e < tol, "%s (rel err %.2g)", name, e);
-}
+#include "testutil.h"
 
 static st_tensor *from(int ndim, const int64_t *shape, const float *v) {
   st_tensor *t = st_tensor_new(ndim, shape, st_cpu());

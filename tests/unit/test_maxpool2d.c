@@ -9,6 +9,7 @@
 #include "engine/rng.h"
 #include "fixtures/train_ops_fixture.h"
 #include "tap.h"
+#include "testutil.h"
 
 static st_maxpool2d_params mp(int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr) {
   st_maxpool2d_params p = {kh, kw, sh, sw, pt, pb, pl, pr};
@@ -48,33 +49,6 @@ static void naive_pool(const st_tensor *x, const st_maxpool2d_params *p, const i
       }
 }
 
-static double max_abs(const double *b, int64_t n) {
-  double m = 0;
-  for (int64_t i = 0; i < n; i++) m = fmax(m, fabs(b[i]));
-  return m;
-}
-/* max |a - b| / max |b| (infinity norms); a NaN anywhere gives +inf. */
-static double rel_err_d(const float *a, const double *b, int64_t n) {
-  double e = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - b[i]);
-    if (!(d == d)) return INFINITY;
-    e = fmax(e, d);
-  }
-  double s = max_abs(b, n);
-  return e / (s > 0 ? s : 1.0);
-}
-static double rel_err_f(const float *a, const float *b, int64_t n) {
-  double e = 0, s = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - (double)b[i]);
-    if (!(d == d)) return INFINITY;
-    e = fmax(e, d);
-    s = fmax(s, fabs((double)b[i]));
-  }
-  return e / (s > 0 ? s : 1.0);
-}
-
 /* x filled with distinct values at least 0.01 apart (a shuffled ramp), so a
  * finite-difference step of 1e-3 never changes which cell is the maximum. */
 static void fill_distinct(st_rng *r, st_tensor *x) {
@@ -84,12 +58,6 @@ static void fill_distinct(st_rng *r, st_tensor *x) {
   float *d = st_tensor_data(x);
   for (int64_t i = 0; i < n; i++) d[i] = (float)(idx[i] - n / 2) * 0.01f;
   free(idx);
-}
-
-/* One TAP line: rel_err_f(a, b) < tol. */
-static void check_rel(const char *name, const float *a, const float *b, int64_t n, double tol) {
-  double e = rel_err_f(a, b, n);
-  tap_ok(e < tol, "%s (rel err %.2g)", name, e);
 }
 
 static double loss_sum_yr(const st_tensor *y, const st_tensor *r) {

@@ -9,16 +9,8 @@
 #include "error.h"
 #include "ops/ops.h"
 #include "tap.h"
+#include "testutil.h"
 
-static uint64_t rng = 0xD1B54A32D192ED03ull;
-static double urand(void) {
-  rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-  return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
-}
-static void fill_u(st_tensor *t, double lo, double hi) {
-  float *p = st_tensor_data(t);
-  for (int64_t i = 0; i < t->numel; i++) p[i] = (float)(lo + (hi - lo) * urand());
-}
 
 static const char *mode_name[] = {"zero", "reflect", "replicate"};
 
@@ -114,6 +106,7 @@ static void check_random(int64_t N, int64_t C, int64_t H, int64_t W, int t, int 
 }
 
 int main(void) {
+  tu_seed(0xD1B54A32D192ED03ull);
   st_device cpu = st_cpu();
   /* ---- hand example: 1..12 as 3x4, pads top 1, bottom 2, left 2, right 1 ---- */
   static const float want[3][42] = {

@@ -23,6 +23,7 @@
 #include "error.h"
 #include "ops/ops.h"
 #include "tap.h"
+#include "testutil.h"
 
 static const float pil_in[99] = {
     0.076, 0.78, 0.438, 0.723, 0.978, 0.538, 0.501, 0.072, 0.268, 0.5, 0.679, 0.804, 0.381, 0.066, 0.288, 0.91,
@@ -82,11 +83,6 @@ static const float pil_f3x4_8x11[88] = {
     27.54261, 34.38352, 41.22443, 48.06534, 54.90625, 61.74716, 68.58807, 75.42898, 82.26988, 83.125, 28,
     28.86364, 35.77273, 42.68182, 49.59091, 56.5, 63.40909, 70.31818, 77.22727, 84.13636, 85};
 
-static uint64_t rng = 0x94D049BB133111EBull;
-static double urand(void) {
-  rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-  return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
-}
 
 static double max_err(const float *a, const float *b, int64_t n) {
   double e = 0;
@@ -112,6 +108,7 @@ static void formula_image(float *p, int64_t H, int64_t W) {
 }
 
 int main(void) {
+  tu_seed(0x94D049BB133111EBull);
   st_device cpu = st_cpu();
 
   /* ---- identity when the sizes are equal ---- */
