@@ -6,16 +6,17 @@
 #   - train SxS: one training step of the baseline experiment (transformer +
 #     VGG-19 to relu5_1 + content/style/TV losses + Adam), batch 4, random
 #     images and random VGG weights; needs nothing but the two programs.
+#   - train SxS +depth: the same plus the depth loss (FCRN on the content and
+#     the stylized batch, MSE of its depth map, weight 200), random FCRN weights.
 # Builds nothing (make bench depends on bin/strata).
 #
 # Env: ROUNDS (default 5), REPEAT (default 3; forwards per stylize process),
 # STEPS (default 3; training steps per process); the first repetition of every
 # process is a discarded warm-up. STYLE_CASES ("256x256 712x474"),
-# TRAIN_CASES ("128 256"), PYTHON (/usr/bin/python3), STRATA (bin/strata: another
+# TRAIN_CASES ("128 256"), DEPTH_CASES ("128 256": sizes of the +depth cases),
+# DEPTH_ROUNDS (3: rounds of the +depth cases at 256 and above, whose PyTorch
+# steps take ~10 s), PYTHON (/usr/bin/python3), STRATA (bin/strata: another
 # build to compare, e.g. one linked differently).
-# Depth cases (FCRN depth loss) are a later addition: give TRAIN_DEPTH=fcrn and
-# both train_step.lua and torch_train.py receive --depth fcrn (both refuse it
-# until it is implemented).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -29,7 +30,8 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 STRATA=${STRATA:-bin/strata}
 STYLE_CASES=${STYLE_CASES-256x256 712x474}
 TRAIN_CASES=${TRAIN_CASES-128 256}
-TRAIN_DEPTH=${TRAIN_DEPTH:-none}
+DEPTH_CASES=${DEPTH_CASES-128 256}
+DEPTH_ROUNDS=${DEPTH_ROUNDS:-3}
 BATCH=4
 export OMP_NUM_THREADS=2
 THREADS=2
@@ -68,7 +70,12 @@ if [ -n "$TRAIN_CASES" ] && [ $have_strata = 1 ] &&
    ! "$STRATA" weights random vgg19 "$TMP/vgg.h5" >"$TMP/vgg.log" 2>&1; then
     have_strata=0; strata_note="random VGG-19 weights failed: $(tail -n 3 "$TMP/vgg.log")"
 fi
+if [ -n "$DEPTH_CASES" ] && [ $have_strata = 1 ] &&
+   ! "$STRATA" weights random fcrn "$TMP/fcrn.h5" >"$TMP/fcrn.log" 2>&1; then
+    have_strata=0; strata_note="random FCRN weights failed: $(tail -n 3 "$TMP/fcrn.log")"
+fi
 for s in $TRAIN_CASES; do CASES="$CASES train:$s"; done
+for s in $DEPTH_CASES; do CASES="$CASES depth:$s"; done
 [ $have_strata = 1 ] || echo "strata side missing ($strata_note)"
 
 if [ $have_strata = 0 ] && [ $have_torch = 0 ]; then
@@ -124,10 +131,41 @@ train_flops() {
     echo $(( b * (3*t - 2*32*3*81*s*s + 2*$(vgg_flops "$s" 13) + $(vgg_flops "$s" 10)) ))
 }
 
+# FCRN forward for an S x S input (as lua/strata/models/fcrn.lua): conv1 7x7/2,
+# pool 3x3/2, the ResNet-50 bottlenecks, layer1 1x1, four up-projections (two
+# unpool-as-convs of 3x3+2x3+3x2+2x2 = 25 taps each, and a 3x3 at twice the
+# size), ConvPred 3x3 -> 1.
+fcrn_flops() {
+    local h=$(( ($1 - 1) / 2 + 1 )) cin=64 total st blocks mid out stride k ho c
+    total=$(( 2*64*3*49*h*h ))
+    h=$(( (h + 1) / 2 ))
+    for st in 3:64:256:1 4:128:512:2 6:256:1024:2 3:512:2048:2; do
+        IFS=: read -r blocks mid out stride <<<"$st"
+        for k in $(seq 1 "$blocks"); do
+            ho=$h
+            if [ "$k" = 1 ]; then
+                [ "$stride" = 2 ] && ho=$(( (h + 1) / 2 ))
+                total=$(( total + 2*out*cin*ho*ho ))
+            fi
+            total=$(( total + 2*mid*cin*ho*ho + 2*mid*mid*9*ho*ho + 2*out*mid*ho*ho ))
+            h=$ho; cin=$out
+        done
+    done
+    total=$(( total + 2*1024*2048*h*h )); cin=1024
+    for c in 512 256 128 64; do
+        total=$(( total + 2 * 2*c*cin*25*h*h + 2*c*c*9*(2*h)*(2*h) ))
+        h=$(( 2 * h )); cin=$c
+    done
+    echo $(( total + 2*1*64*9*h*h ))
+}
+
+# The depth term adds FCRN forwards of the content and the stylized batch and
+# FCRN's input gradient (its weights are frozen).
 case_flops() {  # case_flops KIND:SIZE
     local kind=${1%%:*} size=${1#*:}
     if [ "$kind" = stylize ]; then transformer_flops "${size%x*}" "${size#*x}"
-    else train_flops "$size" "$BATCH"; fi
+    elif [ "$kind" = train ]; then train_flops "$size" "$BATCH"
+    else echo $(( $(train_flops "$size" "$BATCH") + BATCH * 3 * $(fcrn_flops "$size") )); fi
 }
 
 median() {  # median of the numbers in file $1 (empty -> "-")
@@ -150,12 +188,13 @@ run_side() {
         fi
     else
         n=$STEPS
+        local depth=none; [ "$kind" = depth ] && depth=fcrn
         if [ "$name" = strata ]; then
-            "$STRATA" run bench/train_step.lua --vgg "$TMP/vgg.h5" --size "$size" --batch "$BATCH" \
-                --steps "$STEPS" --depth "$TRAIN_DEPTH" >"$log" 2>&1
+            "$STRATA" run bench/train_step.lua --vgg "$TMP/vgg.h5" --fcrn "$TMP/fcrn.h5" --size "$size" \
+                --batch "$BATCH" --steps "$STEPS" --depth "$depth" --device cpu >"$log" 2>&1
         else
             "$PYTHON" bench/torch_train.py --size "$size" --batch "$BATCH" --steps "$STEPS" \
-                --threads "$THREADS" --depth "$TRAIN_DEPTH" >"$log" 2>&1
+                --threads "$THREADS" --depth "$depth" --device cpu >"$log" 2>&1
         fi
     fi
     local rc=$?
@@ -167,20 +206,22 @@ run_side() {
     grep '^seconds ' "$log" | tail -n +2 | awk '{print $2}' >>"$out"
 }
 
-label() {  # stylize:256x256 -> "stylize 256x256"; train:256 -> "train 256x256 b4"
+label() {  # stylize:256x256 -> "stylize 256x256"; train:256 -> "train 256x256 b4"; depth:256 -> "... +depth"
     local kind=${1%%:*} size=${1#*:}
     if [ "$kind" = stylize ]; then echo "stylize $size"
-    else echo "train ${size}x$size b$BATCH$([ "$TRAIN_DEPTH" = none ] || echo " +$TRAIN_DEPTH")"; fi
+    else echo "train ${size}x$size b$BATCH$([ "$kind" = depth ] && echo " +depth")"; fi
 }
 
 # --- rounds -------------------------------------------------------------------
 echo "strata vs PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '-')" \
-     "| $(nproc) cores, OMP_NUM_THREADS=$OMP_NUM_THREADS | $ROUNDS rounds; stylize $REPEAT reps," \
+     "| $(nproc) cores, OMP_NUM_THREADS=$OMP_NUM_THREADS | $ROUNDS rounds ($DEPTH_ROUNDS for +depth at >= 256); stylize $REPEAT reps," \
      "train $STEPS steps per process (first of each process discarded)"
 for c in $CASES; do
     f=${c//[:x]/_}
     : >"$TMP/strata.$f"; : >"$TMP/torch.$f"
-    for r in $(seq 1 "$ROUNDS"); do
+    rounds=$ROUNDS
+    [ "${c%%:*}" = depth ] && [ "${c#*:}" -ge 256 ] && rounds=$DEPTH_ROUNDS
+    for r in $(seq 1 "$rounds"); do
         # Alternate who goes first so neither side always inherits a warm cache.
         if [ $((r % 2)) = 1 ]; then order="strata torch"; else order="torch strata"; fi
         for side in $order; do
@@ -194,7 +235,7 @@ for c in $CASES; do
 done
 
 # --- table --------------------------------------------------------------------
-printf '\n%-20s %7s %15s %14s %13s %15s %14s\n' case samples "strata median s" \
+printf '\n%-26s %7s %15s %14s %13s %15s %14s\n' case samples "strata median s" \
        "torch median s" "torch/strata" "strata GFLOP/s" "torch GFLOP/s"
 for c in $CASES; do
     f=${c//[:x]/_}
@@ -206,7 +247,7 @@ for c in $CASES; do
         gt = (t != "-" && t > 0) ? sprintf("%.1f", f / t / 1e9) : "-"
         ss = (s != "-") ? sprintf("%.4f", s) : "-"
         ts = (t != "-") ? sprintf("%.4f", t) : "-"
-        printf "%-20s %7d %15s %14s %13s %15s %14s\n", c, n, ss, ts, ratio, gs, gt }'
+        printf "%-26s %7d %15s %14s %13s %15s %14s\n", c, n, ss, ts, ratio, gs, gt }'
 done
 printf '(conv GFLOP per forward / step:'
 for c in $CASES; do printf ' %s %s;' "$(label "$c")" "$(awk -v f="$(case_flops "$c")" 'BEGIN{printf "%.1f", f/1e9}')"; done
