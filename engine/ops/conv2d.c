@@ -90,10 +90,6 @@ int st_conv2d_shape(const st_tensor *x, const st_tensor *w, const st_conv2d_para
   return 0;
 }
 
-static int unsupported(st_device dev, const char *fn) {
-  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(dev));
-}
-
 int st_conv2d_forward(st_tensor *y, const st_tensor *x, const st_tensor *w, const st_tensor *b,
                       const st_conv2d_params *p) {
   st_cpu_conv2d_desc d;
@@ -115,7 +111,7 @@ int st_conv2d_forward(st_tensor *y, const st_tensor *x, const st_tensor *w, cons
     return st_cuda_conv2d_forward(dev.index, &d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
                                   b ? st_tensor_data(b) : NULL);
 #endif
-  return unsupported(dev, "conv2d forward");
+  return st_no_kernel("conv2d forward", dev);
 }
 
 int st_conv2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, const st_tensor *dy, const st_tensor *x,
@@ -148,5 +144,5 @@ int st_conv2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, const st_ten
                                    db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
                                    st_tensor_data(w));
 #endif
-  return unsupported(dev, "conv2d backward");
+  return st_no_kernel("conv2d backward", dev);
 }
