@@ -66,7 +66,7 @@ if [ -n "$STYLE_CASES" ]; then
         for s in $STYLE_CASES; do CASES="$CASES stylize:$s"; done
     fi
 fi
-if [ -n "$TRAIN_CASES" ] && [ $have_strata = 1 ] &&
+if [ -n "$TRAIN_CASES$DEPTH_CASES" ] && [ $have_strata = 1 ] &&
    ! "$STRATA" weights random vgg19 "$TMP/vgg.h5" >"$TMP/vgg.log" 2>&1; then
     have_strata=0; strata_note="random VGG-19 weights failed: $(tail -n 3 "$TMP/vgg.log")"
 fi

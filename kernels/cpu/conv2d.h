@@ -28,7 +28,8 @@ int st_cpu_conv2d_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, fl
  * see conv2d.c) or one forced for every case it supports (tests, benchmarks).
  * The environment variable STRATA_CONV=im2col|direct|winograd|few forces one
  * too while this stays ST_CONV_AUTO. DIRECT and WINOGRAD are oneDNN's
- * (Winograd for 3x3 stride-1 convs, direct for the rest; im2col without
+ * (Winograd for 3x3 stride-1 convs with >= 16 channels and >= 16x16 outputs,
+ * direct for the rest; im2col without
  * oneDNN); FEW is the direct AVX-512 kernel for K <= 4 at stride 1 (forward
  * and weight gradient; the rest runs as AUTO). conv_transpose2d uses oneDNN
  * unless IM2COL is forced. */

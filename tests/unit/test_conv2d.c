@@ -285,7 +285,7 @@ static void timing(void) {
  * (training runs must resume exactly), here on a shape where the automatic
  * choice takes oneDNN's Winograd. */
 static void check_repeatable(void) {
-  int64_t xs[4] = {2, 32, 12, 10}, ws[4] = {32, 32, 3, 3};
+  int64_t xs[4] = {2, 32, 16, 16}, ws[4] = {32, 32, 3, 3};
   st_conv2d_params p = {1, 1, 1, 1, 1, 1, ST_PAD_ZERO};
   st_tensor *x = rand_t(4, xs), *w = rand_t(4, ws), *dy = rand_t(4, xs);
   st_tensor *y[2], *dx[2], *dw[2];
@@ -335,8 +335,10 @@ int main(void) {
       {"dual 3x3 pads wider than the kernel, 8->2", 2, 8, 7, 5, 2, 3, 3, 1, 1, 3, 0, 0, 4, ST_PAD_ZERO, 1},
       {"dual 9x9 reflect 4, 16->1", 2, 16, 7, 5, 1, 9, 9, 1, 1, 4, 4, 4, 4, ST_PAD_REFLECT, 1},
       {"dual 3x3 replicate asymmetric, 8->2", 2, 8, 7, 5, 2, 3, 3, 1, 1, 2, 0, 1, 3, ST_PAD_REPLICATE, 0},
-      /* Channel counts oneDNN blocks by 16 (Winograd for the 3x3 stride-1 ones). */
+      /* Channel counts oneDNN blocks by 16 (automatic: Winograd for the 3x3
+       * stride-1 ones with at least 16x16 outputs, direct on smaller maps). */
       {"wide 3x3 pad 1, 32->32", 2, 32, 12, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_ZERO, 1},
+      {"wide 3x3 pad 1, 16->16, 16x16 map", 1, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_ZERO, 0},
       {"wide 3x3 pad 1, 20->24 (partial blocks)", 1, 20, 9, 11, 24, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_ZERO, 0},
       {"wide 3x3 stride 2 TF SAME, 16->24", 2, 16, 8, 6, 24, 3, 3, 2, 2, sb, sa, lb, la, ST_PAD_ZERO, 0},
       {"wide 3x3 reflect 1, 16->16", 1, 16, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_REFLECT, 1},
