@@ -69,11 +69,6 @@ static int l_conv2d_backward(lua_State *L) {
   st_tensor *dw = lst_opt_tensor(L, 5), *db = lst_opt_tensor(L, 6);
   st_tensor *dx = lua_toboolean(L, 7) ? lst_new_tensor(L, x->ndim, x->shape, x) : NULL;
   int rc = st_conv2d_backward(dx, dw, db, dy, x, w, &p);
-  if (!dx) {
-    if (rc != 0) return lst_error(L);
-    lua_pushnil(L);
-    return 1;
-  }
   return lst_push_result(L, rc, dx);
 }
 
@@ -92,11 +87,6 @@ static int l_conv_transpose2d_backward(lua_State *L) {
   st_tensor *dw = lst_opt_tensor(L, 5), *db = lst_opt_tensor(L, 6);
   st_tensor *dx = lua_toboolean(L, 7) ? lst_new_tensor(L, x->ndim, x->shape, x) : NULL;
   int rc = st_conv_transpose2d_backward(dx, dw, db, dy, x, w, &p);
-  if (!dx) {
-    if (rc != 0) return lst_error(L);
-    lua_pushnil(L);
-    return 1;
-  }
   return lst_push_result(L, rc, dx);
 }
 

@@ -12,7 +12,8 @@ int lst_push_result(lua_State *L, int rc, st_tensor *y) {
     st_tensor_release(y);
     return lst_error(L);
   }
-  lst_push_tensor(L, y);
+  if (y) lst_push_tensor(L, y);
+  else lua_pushnil(L); /* an output the caller did not ask for */
   return 1;
 }
 

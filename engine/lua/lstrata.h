@@ -27,7 +27,8 @@ st_device lst_opt_device(lua_State *L, int idx);
 
 /* For op bindings: a new tensor of this shape on `like`'s device, or a Lua error. */
 st_tensor *lst_new_tensor(lua_State *L, int ndim, const int64_t *shape, const st_tensor *like);
-/* Pushes y (taking its reference) when rc == 0, else releases it and raises. */
+/* Pushes y (taking its reference; nil when y is NULL) when rc == 0, else
+ * releases it and raises. */
 int lst_push_result(lua_State *L, int rc, st_tensor *y);
 /* Field `key` of the parameter table at idx as n integers: one integer is
  * repeated, a list must hold exactly n; absent, all n are `dflt`. */
