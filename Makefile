@@ -34,18 +34,33 @@ CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
 CFLAGS      += -DSTRATA_CUDA -I$(CUDA_HOME)/include
 LDLIBS      += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
 NVCCFLAGS   ?= -O3 -std=c++17 -arch=sm_90 -Xcompiler -fPIC -Iengine -I.
+else ifeq ($(CUDA),emu)
+# The CUDA backend on the CPU emulator in tests/cuda_emu (make test-cuda-emu):
+# the same kernels/cuda sources, compiled as C++ against stand-in CUDA,
+# cuDNN and cuBLAS headers. For testing only.
+ENGINE_SRC  += engine/gpu_cuda.c
+CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
+EMU_SRC     := $(wildcard tests/cuda_emu/*.cpp)
+CFLAGS      += -DSTRATA_CUDA -DSTRATA_CUDA_EMU -Itests/cuda_emu/include
+CXXFLAGS_EMU = -O2 -g -std=c++17 -Wall -Wextra -fPIC -fopenmp -DSTRATA_CUDA_EMU -I. -Iengine -Itests -Itests/cuda_emu/include \
+               $(shell pkg-config --cflags openblas)
+LDLIBS      += -lstdc++
+EMU_TEST_BIN := $(patsubst %.cu,$(BUILD)/%,$(wildcard tests/cuda_emu/test_*.cu))
 else
 ENGINE_SRC  += engine/gpu_none.c
 endif
 
-OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(KERNEL_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(KERNEL_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o) \
+       $(EMU_SRC:%.cpp=$(BUILD)/%.o)
 LIB := $(BUILD)/libstrata.a
 
 # C unit tests: tests/<kind>/test_*.c, each its own TAP program.
-TEST_C   := $(wildcard tests/*/test_*.c)
+# TESTS picks the kinds (a glob: `make test TESTS=gpu`).
+TESTS    ?= *
+TEST_C   := $(wildcard tests/$(TESTS)/test_*.c)
 TEST_BIN := $(TEST_C:%.c=$(BUILD)/%)
 # Everything prove runs: C test programs, Lua tests (*.lua), shell tests (*.sh).
-TEST_RUN  = $(TEST_BIN) $(sort $(wildcard tests/*/*.t.lua tests/*/*.t.sh))
+TEST_RUN  = $(TEST_BIN) $(EMU_TEST_BIN) $(sort $(wildcard tests/$(TESTS)/*.t.lua tests/$(TESTS)/*.t.sh))
 
 .PHONY: all test clean bench bench-gpu demo weights
 all: bin/strata
@@ -62,15 +77,31 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+ifeq ($(CUDA),emu)
+# Kernel launches `k<<<grid, block>>>(args)` become `st_emu_launch(k, grid, block)(args)`;
+# #line keeps __FILE__ and compiler messages pointing at the .cu file.
 $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+	{ echo '#line 1 "$<"'; sed -E 's/([A-Za-z_][A-Za-z0-9_]*)<<<(.*)>>>\(/st_emu_launch(\1, \2)(/' $<; } >$(BUILD)/$*.emu.cpp
+	$(CXX) $(CXXFLAGS_EMU) -MMD -MP -MT $@ -MF $(BUILD)/$*.d -include cuda_runtime.h -c -o $@ $(BUILD)/$*.emu.cpp
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_EMU) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/cuda_emu/%: $(BUILD)/tests/cuda_emu/%.o $(LIB)
+	$(CXX) -o $@ $^ $(LDLIBS)
+else
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -c -o $@ $<
+endif
 
 $(BUILD)/tests/%: tests/%.c tests/tap.h tests/testutil.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
 
-test: bin/strata $(TEST_BIN)
+test: bin/strata $(TEST_BIN) $(EMU_TEST_BIN)
 	prove -j2 --exec tests/run-one $(TEST_RUN)
 
 bench: bin/strata

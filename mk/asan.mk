@@ -1,10 +1,9 @@
 # `make asan`: the whole test suite against a build with AddressSanitizer,
 # LeakSanitizer and UndefinedBehaviorSanitizer (CPU backend only).
 #
-# Tests call bin/strata by that name, so the suite runs in $(ASAN_DIR)/root: a
-# tree of links to this checkout's files (sources, tests, lua/, ...) with its
-# own bin/ (the sanitized strata) and results/, and ../shared beside it
-# linked to ours. Objects go to $(ASAN_DIR)/obj. CFLAGS and LDLIBS reach the
+# Tests call bin/strata by that name, so the suite runs in $(ASAN_DIR)/root, a
+# tree of links to this checkout (tools/link_tree.sh) with its own bin/ (the
+# sanitized strata). Objects go to $(ASAN_DIR)/obj. CFLAGS and LDLIBS reach the
 # inner make through the environment, so the Makefile's own `+=` still apply.
 # Suppressions (fuzz/lsan.supp) cover third-party libraries only.
 
@@ -17,19 +16,12 @@ ASAN_LOGS     = $(abspath $(ASAN_DIR))/logs
 ASAN_ENV      = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:exitcode=86:log_path=$(ASAN_LOGS)/report \
                 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(ASAN_LOGS)/report
-# Top-level entries not linked into the test tree: its own bin/ and results/,
-# build folders and git's.
-ASAN_SKIP     = bin results .git build $(ASAN_DIR) $(FUZZ_DIR)
+# Top-level entries not linked into the test tree (tools/link_tree.sh).
+ASAN_SKIP     = $(ASAN_DIR) $(FUZZ_DIR)
 
 .PHONY: asan asan-tree
 asan-tree:
-	@rm -rf $(ASAN_DIR)/root && mkdir -p $(ASAN_DIR)/root/bin $(ASAN_DIR)/root/results $(ASAN_DIR)/obj
-	@for f in $$(ls -A); do \
-	  case " $(ASAN_SKIP) " in *" $$f "*) continue ;; esac; \
-	  case "$$f" in build*) continue ;; esac; \
-	  ln -s "$(CURDIR)/$$f" "$(ASAN_DIR)/root/$$f"; \
-	done
-	@rm -f $(ASAN_DIR)/shared; if [ -d ../shared ]; then ln -s "$(abspath ../shared)" $(ASAN_DIR)/shared; fi
+	@tools/link_tree.sh $(ASAN_DIR) $(ASAN_SKIP)
 
 asan: asan-tree
 	@rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(STRATA_CUDA_EMU) /* nvcc, or the emulator (tests/cuda_emu) */
 __device__ __forceinline__ double st_warp_sum(double v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
   return v;

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The tiny end-to-end training run (tests/e2e/tiny.lua) on the CPU and on
-# CUDA from the same seed: the CUDA run trains on the device (no fallback),
-# every logged loss matches the CPU run's within 1e-3 relative, and the
+# CUDA from the same seed: the CUDA run trains on the device (no fallback);
+# its logged losses match the CPU run's within 1e-4 relative for the first 5
+# iterations and within 2e-2 after that; both runs lower the total loss; the
 # trained model stylizes on the device as on the CPU (to one 8-bit level).
+#
+# Why two tolerances: the devices sum convolutions in different orders, so
+# the first losses differ by ~1e-6, and training amplifies such differences
+# (Adam's normalised steps) to ~1e-3 by iteration 15 (measured with the CUDA
+# emulator, make test-cuda-emu). A bug shows from the first iteration.
 # Skips without a CUDA device.
 set -u
 tmp=$(mktemp -d)
@@ -23,7 +29,8 @@ fi
 bin/strata run tests/e2e/tiny_data.lua "$tmp" || { echo "1..0 # SKIP cannot make data"; exit 1; }
 bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
 common=(--set "data.train=$tmp/images" --set "style.image=$tmp/style.png" --set "vgg.weights=$tmp/vgg.h5"
-        --set "output.dir=$tmp/results" --set "sample.image=$tmp/images/1.png" --set schedule.iterations=20)
+        --set "output.dir=$tmp/results" --set "sample.image=$tmp/images/1.png" --set schedule.iterations=20
+        --set schedule.log_every=1)
 
 for dev in cpu cuda; do
   STRATA_TF32=0 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set device=$dev --set run=$dev >"$tmp/$dev.out" 2>&1
@@ -36,11 +43,14 @@ cpu=$tmp/results/tiny/cpu/log.csv cuda=$tmp/results/tiny/cuda/log.csv
 rows_cpu=$(($(wc -l <"$cpu") - 1)) rows_cuda=$(($(wc -l <"$cuda") - 1))
 [ "$rows_cpu" -gt 0 ] && [ "$rows_cpu" = "$rows_cuda" ]
 ok $? "both logs have the same rows ($rows_cpu and $rows_cuda)"
-# Columns 3..7: content, style, tv, depth, total.
-worst=$(paste -d, <(tail -n +2 "$cpu") <(tail -n +2 "$cuda") | awk -F, '
+# Columns 3..7: content, style, tv, depth, total; the worst relative
+# difference over iterations [from, to].
+worst() {
+  paste -d, <(tail -n +2 "$cpu") <(tail -n +2 "$cuda") | awk -F, -v from="$1" -v to="$2" '
   BEGIN { w = -1 }
   { half = NF / 2
     if ($1 != $(1 + half)) { print "iteration mismatch " $1 " vs " $(1 + half); bad = 1; exit }
+    if ($1 < from || $1 > to) next
     for (i = 3; i <= 7; i++) {
       a = $i + 0; b = $(i + half) + 0
       d = a - b; if (d < 0) d = -d
@@ -48,9 +58,19 @@ worst=$(paste -d, <(tail -n +2 "$cpu") <(tail -n +2 "$cuda") | awk -F, '
       r = m > 0 ? d / m : d
       if (r > w) { w = r; where = "iteration " $1 " column " i " (cpu " a ", cuda " b ")" }
     } }
-  END { if (!bad) printf "%.3g at %s\n", w, where }')
-awk -v w="$worst" 'BEGIN { split(w, f, " "); exit !(w != "" && f[1] != "iteration" && f[1] + 0 <= 1e-3) }'
-ok $? "cuda losses match the CPU's within 1e-3 relative (worst $worst)"
+  END { if (!bad) printf "%.3g at %s\n", w, where }'
+}
+within() { awk -v w="$1" -v tol="$2" 'BEGIN { split(w, f, " "); exit !(w != "" && f[1] != "iteration" && f[1] + 0 >= 0 && f[1] + 0 <= tol) }'; }
+early=$(worst 1 5)
+within "$early" 1e-4
+ok $? "cuda losses match the CPU's within 1e-4 relative over iterations 1-5 (worst $early)"
+late=$(worst 6 1000000)
+within "$late" 2e-2
+ok $? "cuda losses match the CPU's within 2e-2 relative after iteration 5 (worst $late)"
+for f in "$cpu" "$cuda"; do
+  awk -F, 'NR == 2 { first = $7 } END { exit !(NR > 2 && $7 < first) }' "$f"
+  ok $? "the total loss falls over the run ($(basename "$(dirname "$f")"))"
+done
 
 # The trained models stylize the same image on their devices.
 bin/strata stylize --model "$tmp/results/tiny/cpu/model.h5" "$tmp/images/1.png" "$tmp/cpu.png" >/dev/null 2>&1

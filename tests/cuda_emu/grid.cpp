@@ -1,0 +1,198 @@
+/* CUDA emulator: running a kernel's grid on the CPU.
+ *
+ * Blocks run one after another. Within a block every thread is a fiber (its
+ * own stack; switches with _setjmp/_longjmp, which unlike swapcontext make no
+ * system call), so a thread that reaches __syncthreads or a warp shuffle
+ * waits there until the rest of its block or warp arrives, as on a GPU.
+ * Threads that never meet at a barrier they must all reach (a divergent
+ * __syncthreads, a shuffle with a lane missing) stop the program with a
+ * message instead of hanging.
+ *
+ * Speed: block 0 always runs as fibers; when it used no barrier or shuffle,
+ * the kernel's other blocks run their threads as plain calls. A kernel whose
+ * later blocks then reach a barrier stops with a message (none of ours do). */
+#undef _FORTIFY_SOURCE /* longjmp between fiber stacks trips glibc's fortified check */
+#include <cuda_runtime.h>
+
+#include <csetjmp>
+#include <cstdlib>
+#include <ucontext.h>
+#include <vector>
+
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
+
+extern "C" void st_emu_set_last_error(cudaError_t e);
+
+namespace {
+
+enum state { READY, WAIT_BLOCK, WAIT_WARP, DONE };
+
+struct fiber {
+  jmp_buf jb;
+  ucontext_t start;
+  char *stack;
+  state st;
+  bool started;
+  unsigned shuffles; /* how many shuffles this thread made: picks the exchange buffer */
+};
+
+const size_t STACK_BYTES = 256 * 1024;
+
+std::vector<fiber> fibers;
+jmp_buf scheduler;
+int cur = -1;          /* running fiber, -1 outside fiber mode */
+int nthreads;
+bool fiber_mode, used_sync;
+int block_arrived, warp_arrived[32];
+uint64_t exchange[32][2][32]; /* [warp][buffer][lane] */
+const char *kernel_name;
+void (*body)(void *);
+void *body_ctx;
+
+void set_thread(int t) {
+  threadIdx.x = (unsigned)t % blockDim.x;
+  threadIdx.y = (unsigned)t / blockDim.x % blockDim.y;
+  threadIdx.z = (unsigned)t / (blockDim.x * blockDim.y);
+}
+
+void fiber_entry() {
+  body(body_ctx);
+  fibers[cur].st = DONE;
+  _longjmp(scheduler, 1);
+}
+
+/* Back to the scheduler; returns when this fiber is resumed. */
+void yield() {
+  if (_setjmp(fibers[cur].jb) == 0) _longjmp(scheduler, 1);
+}
+
+void run_block_fibers() {
+  if ((int)fibers.size() < nthreads) fibers.resize(nthreads);
+  for (int t = 0; t < nthreads; t++) {
+    fiber &f = fibers[t];
+    if (!f.stack && !(f.stack = (char *)malloc(STACK_BYTES))) st_emu_fatal("out of memory for fiber stacks");
+    getcontext(&f.start);
+    f.start.uc_stack.ss_sp = f.stack;
+    f.start.uc_stack.ss_size = STACK_BYTES;
+    f.start.uc_link = nullptr;
+    makecontext(&f.start, fiber_entry, 0);
+    f.st = READY;
+    f.started = false;
+    f.shuffles = 0;
+  }
+  block_arrived = 0;
+  for (int &w : warp_arrived) w = 0;
+  for (;;) {
+    volatile bool ran = false, all_done = true; /* volatile: live across _setjmp */
+    for (volatile int t = 0; t < nthreads; t++) {
+      if (fibers[t].st != DONE) all_done = false;
+      if (fibers[t].st != READY) continue;
+      ran = true;
+      cur = t;
+      set_thread(t);
+      if (_setjmp(scheduler) == 0) {
+        if (!fibers[t].started) {
+          fibers[t].started = true;
+          setcontext(&fibers[t].start);
+        }
+        _longjmp(fibers[t].jb, 1);
+      }
+    }
+    if (all_done) break;
+    if (!ran) {
+      int waiting = 0, done = 0;
+      for (int t = 0; t < nthreads; t++) waiting += fibers[t].st != DONE, done += fibers[t].st == DONE;
+      st_emu_fatal("kernel %s, block (%u,%u,%u): %d threads wait at a barrier or shuffle that %d finished threads "
+                   "never reached (divergent __syncthreads or shuffle)",
+                   kernel_name, blockIdx.x, blockIdx.y, blockIdx.z, waiting, done);
+    }
+  }
+  cur = -1;
+}
+
+void run_block_plain() {
+  for (int t = 0; t < nthreads; t++) {
+    set_thread(t);
+    body(body_ctx);
+  }
+}
+
+void need_fiber(const char *what) {
+  if (!fiber_mode)
+    st_emu_fatal("kernel %s, block (%u,%u,%u) reached %s although block 0 reached none (the emulator runs such "
+                 "blocks without fibers)",
+                 kernel_name, blockIdx.x, blockIdx.y, blockIdx.z, what);
+  used_sync = true;
+}
+
+bool bad_config(dim3 g, dim3 b) {
+  const unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
+  return g.x == 0 || g.y == 0 || g.z == 0 || g.x > 2147483647u || g.y > 65535 || g.z > 65535 || threads == 0 ||
+         threads > 1024 || b.x > 1024 || b.y > 1024 || b.z > 64;
+}
+
+}  // namespace
+
+void __syncthreads(void) {
+  need_fiber("__syncthreads");
+  if (++block_arrived == nthreads) {
+    block_arrived = 0;
+    for (int t = 0; t < nthreads; t++)
+      if (fibers[t].st == WAIT_BLOCK) fibers[t].st = READY;
+    return;
+  }
+  fibers[cur].st = WAIT_BLOCK;
+  yield();
+}
+
+uint64_t st_emu_warp_exchange(uint64_t mine, int from_lane, unsigned mask) {
+  need_fiber("a warp shuffle");
+  const int warp = cur / 32, lane = cur % 32;
+  const int width = nthreads - warp * 32 < 32 ? nthreads - warp * 32 : 32;
+  const unsigned full = width == 32 ? 0xffffffffu : (1u << width) - 1u;
+  if (mask != full)
+    st_emu_fatal("kernel %s: shuffle with mask %#x in a warp of %d threads (expected %#x)", kernel_name, mask, width,
+                 full);
+  /* Two buffers, alternating: a lane can only write a buffer again after the
+   * whole warp has passed the next exchange, i.e. after every read of it. */
+  const int buf = (int)(fibers[cur].shuffles++ & 1u);
+  exchange[warp][buf][lane] = mine;
+  if (++warp_arrived[warp] == width) {
+    warp_arrived[warp] = 0;
+    for (int t = warp * 32; t < warp * 32 + width; t++)
+      if (fibers[t].st == WAIT_WARP) fibers[t].st = READY;
+  } else {
+    fibers[cur].st = WAIT_WARP;
+    yield();
+  }
+  return from_lane >= 0 && from_lane < width ? exchange[warp][buf][from_lane] : mine;
+}
+
+void st_emu_run_grid(const char *kernel, dim3 grid, dim3 block, void (*fn)(void *), void *ctx) {
+  if (bad_config(grid, block)) {
+    st_emu_set_last_error(cudaErrorInvalidConfiguration);
+    return;
+  }
+  if (cur >= 0) st_emu_fatal("kernel %s launched from inside a kernel", kernel);
+  kernel_name = kernel;
+  body = fn;
+  body_ctx = ctx;
+  gridDim = grid;
+  blockDim = block;
+  nthreads = (int)(block.x * block.y * block.z);
+  bool plain = false;
+  for (unsigned z = 0; z < grid.z; z++)
+    for (unsigned y = 0; y < grid.y; y++)
+      for (unsigned x = 0; x < grid.x; x++) {
+        blockIdx.x = x, blockIdx.y = y, blockIdx.z = z;
+        fiber_mode = !plain;
+        used_sync = false;
+        if (plain)
+          run_block_plain();
+        else
+          run_block_fibers();
+        if (!used_sync) plain = true;
+      }
+  fiber_mode = false;
+}
