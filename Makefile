@@ -41,8 +41,9 @@ else ifeq ($(CUDA),emu)
 ENGINE_SRC  += engine/gpu_cuda.c
 CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
 EMU_SRC     := $(wildcard tests/cuda_emu/*.cpp)
-CFLAGS      += -DSTRATA_CUDA -DSTRATA_CUDA_EMU -Itests/cuda_emu/include
-CXXFLAGS_EMU = -O2 -g -std=c++17 -Wall -Wextra -fPIC -fopenmp -DSTRATA_CUDA_EMU -I. -Iengine -Itests -Itests/cuda_emu/include \
+CFLAGS      += -DSTRATA_CUDA -DSTRATA_CUDA_EMU -DSTRATA_MEM_EXACT -Itests/cuda_emu/include
+CXXFLAGS    ?= -O2 -g
+CXXFLAGS_EMU = $(CXXFLAGS) -std=c++17 -Wall -Wextra -fPIC -fopenmp -DSTRATA_CUDA_EMU -I. -Iengine -Itests -Itests/cuda_emu/include \
                $(shell pkg-config --cflags openblas)
 LDLIBS      += -lstdc++
 EMU_TEST_BIN := $(patsubst %.cu,$(BUILD)/%,$(wildcard tests/cuda_emu/test_*.cu))

@@ -32,6 +32,30 @@ static allocator allocators[2]; /* [ST_CPU], [ST_CUDA] (one GPU for now) */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long fail_countdown = 0;
 
+/* Sanitizer and emulator builds (STRATA_MEM_EXACT): blocks of exactly the
+ * size asked for, so an access past a tensor's end is past its allocation,
+ * and cached blocks are poisoned, so a use after free shows. */
+#ifdef STRATA_MEM_EXACT
+#include <sanitizer/asan_interface.h>
+#ifndef ASAN_POISON_MEMORY_REGION
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+/* Only host memory can be poisoned: CPU blocks, and emulated device blocks. */
+#ifdef STRATA_CUDA_EMU
+#define POISONABLE(dev) 1
+#else
+#define POISONABLE(dev) ((dev).kind == ST_CPU)
+#endif
+static size_t round_size(size_t n, int *cls) {
+  if (n == 0) n = 1;
+  *cls = (int)((n * 2654435761u) % N_BUCKETS);
+  return n;
+}
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define POISONABLE(dev) 0
 static size_t round_size(size_t n, int *cls) {
   if (n < 256) n = 256;
   int p = 63 - __builtin_clzll((unsigned long long)n); /* floor(log2 n) */
@@ -41,6 +65,7 @@ static size_t round_size(size_t n, int *cls) {
   *cls = (p * 5 + q) % N_BUCKETS;
   return r;
 }
+#endif
 
 static size_t live_hash(void *p) { return ((uintptr_t)p >> 6) % LIVE_BUCKETS; }
 
@@ -65,6 +90,7 @@ static void empty_locked(allocator *a, st_device dev) {
     block *b = a->free_lists[i];
     while (b) {
       block *next = b->next;
+      if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, b->size);
       system_free(dev, b->ptr);
       a->stats.cached -= b->size;
       free(b);
@@ -94,6 +120,7 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
     b = *pp;
     *pp = b->next;
     a->stats.cached -= size;
+    if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, size);
   } else {
     void *p = system_alloc(dev, size);
     if (!p) { /* give back the cache and try once more */
@@ -135,6 +162,7 @@ void st_mem_free(st_device dev, void *ptr) {
     round_size(b->size, &cls);
     b->next = a->free_lists[cls];
     a->free_lists[cls] = b;
+    if (POISONABLE(dev)) ASAN_POISON_MEMORY_REGION(b->ptr, b->size);
     a->stats.in_use -= b->size;
     a->stats.cached += b->size;
   }

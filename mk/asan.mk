@@ -1,5 +1,6 @@
 # `make asan`: the whole test suite against a build with AddressSanitizer,
-# LeakSanitizer and UndefinedBehaviorSanitizer (CPU backend only).
+# LeakSanitizer and UndefinedBehaviorSanitizer (CPU backend only), with the
+# caching allocator in its exact-size, poison-when-cached mode (engine/memory.c).
 #
 # Tests call bin/strata by that name, so the suite runs in $(ASAN_DIR)/root, a
 # tree of links to this checkout (tools/link_tree.sh) with its own bin/ (the
@@ -8,7 +9,7 @@
 # Suppressions (fuzz/lsan.supp) cover third-party libraries only.
 
 ASAN_DIR     ?= build-asan
-ASAN_CFLAGS  ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_CFLAGS  ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -DSTRATA_MEM_EXACT
 ASAN_LDLIBS  ?= -fsanitize=address,undefined
 # Reports go to $(ASAN_DIR)/logs (also from processes whose output a test
 # swallows) and exit with status 86, never 1 (strata's own error status).

@@ -16,8 +16,21 @@
 
 #include <csetjmp>
 #include <cstdlib>
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 #include <vector>
+
+/* Under AddressSanitizer every stack switch is announced, or ASan mistakes
+ * the fiber stacks for overflows of the main one. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define SWITCH_START(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
+#define SWITCH_FINISH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
+#else
+#define SWITCH_START(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define SWITCH_FINISH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#endif
 
 uint3 threadIdx, blockIdx;
 dim3 blockDim, gridDim;
@@ -35,6 +48,7 @@ struct fiber {
   state st;
   bool started;
   unsigned shuffles; /* how many shuffles this thread made: picks the exchange buffer */
+  void *asan_fake_stack;
 };
 
 const size_t STACK_BYTES = 256 * 1024;
@@ -47,8 +61,20 @@ bool fiber_mode, used_sync;
 int block_arrived, warp_arrived[32];
 uint64_t exchange[32][2][32]; /* [warp][buffer][lane] */
 const char *kernel_name;
+void *sched_fake_stack;                 /* ASan bookkeeping of the scheduler's stack */
+const void *main_bottom;
+size_t main_size;
 void (*body)(void *);
 void *body_ctx;
+
+/* A fiber stack with an inaccessible guard page below it, so an overflow
+ * faults instead of overwriting a neighbour. Kept for the process's life. */
+char *new_stack() {
+  const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  void *p = mmap(nullptr, STACK_BYTES + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED || mprotect(p, page, PROT_NONE) != 0) st_emu_fatal("cannot map a fiber stack");
+  return (char *)p + page;
+}
 
 void set_thread(int t) {
   threadIdx.x = (unsigned)t % blockDim.x;
@@ -57,21 +83,28 @@ void set_thread(int t) {
 }
 
 void fiber_entry() {
+  SWITCH_FINISH(nullptr, &main_bottom, &main_size);
   body(body_ctx);
   fibers[cur].st = DONE;
+  SWITCH_START(nullptr, main_bottom, main_size); /* nullptr: this fiber's stack is done with */
   _longjmp(scheduler, 1);
 }
 
 /* Back to the scheduler; returns when this fiber is resumed. */
 void yield() {
-  if (_setjmp(fibers[cur].jb) == 0) _longjmp(scheduler, 1);
+  fiber &f = fibers[cur];
+  if (_setjmp(f.jb) == 0) {
+    SWITCH_START(&f.asan_fake_stack, main_bottom, main_size);
+    _longjmp(scheduler, 1);
+  }
+  SWITCH_FINISH(fibers[cur].asan_fake_stack, nullptr, nullptr);
 }
 
 void run_block_fibers() {
   if ((int)fibers.size() < nthreads) fibers.resize(nthreads);
   for (int t = 0; t < nthreads; t++) {
     fiber &f = fibers[t];
-    if (!f.stack && !(f.stack = (char *)malloc(STACK_BYTES))) st_emu_fatal("out of memory for fiber stacks");
+    if (!f.stack) f.stack = new_stack();
     getcontext(&f.start);
     f.start.uc_stack.ss_sp = f.stack;
     f.start.uc_stack.ss_size = STACK_BYTES;
@@ -80,6 +113,7 @@ void run_block_fibers() {
     f.st = READY;
     f.started = false;
     f.shuffles = 0;
+    f.asan_fake_stack = nullptr;
   }
   block_arrived = 0;
   for (int &w : warp_arrived) w = 0;
@@ -92,12 +126,14 @@ void run_block_fibers() {
       cur = t;
       set_thread(t);
       if (_setjmp(scheduler) == 0) {
+        SWITCH_START(&sched_fake_stack, fibers[t].stack, STACK_BYTES);
         if (!fibers[t].started) {
           fibers[t].started = true;
           setcontext(&fibers[t].start);
         }
         _longjmp(fibers[t].jb, 1);
       }
+      SWITCH_FINISH(sched_fake_stack, nullptr, nullptr);
     }
     if (all_done) break;
     if (!ran) {

@@ -204,10 +204,15 @@ int main() {
   tap_ok(c[0] == tiny[0], "default math keeps float32 (%.9g)", c[0]);
   st = cublasSgemmStridedBatched(hb, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 3, &one, dA, 1, 6, dB, 3, 6, &zero, dC, 2, 4, 1);
   tap_ok(st == CUBLAS_STATUS_INVALID_VALUE, "lda smaller than m is CUBLAS_STATUS_INVALID_VALUE");
+  cublasDestroy(hb);
+  cudaFree(dA);
+  cudaFree(dB);
+  cudaFree(dC);
+  cudaFree(fresh);
 
   /* Misuses that fault or hang on a GPU stop the program with a message. */
   float *d16 = device_alloc<float>(16);
-  expect_fatal([&] { divergent_kernel<<<1, 64>>>(d16); }, "divergent __syncthreads",
+  expect_fatal([&] { divergent_kernel<<<1, 16>>>(d16); }, "divergent __syncthreads",
                "a __syncthreads only thread 0 reaches stops with a message");
   expect_fatal([&] { late_sync_kernel<<<2, 16>>>(d16); }, "although block 0 reached none",
                "a barrier only in a later block stops with a message");
@@ -220,5 +225,6 @@ int main() {
                "too short for the copy", "a copy past the end of an allocation stops with a message");
   expect_fatal([&] { cudaFree(d16 + 1); }, "not the start of a live device allocation",
                "freeing a pointer that cudaMalloc did not return stops with a message");
+  cudaFree(d16);
   return tap_done();
 }
