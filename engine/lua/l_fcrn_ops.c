@@ -8,29 +8,44 @@
 #include "../ops/fcrn_ops.h"
 #include "lstrata.h"
 
-/* batch_norm(x, mean, var, gamma|nil, beta|nil, eps [, inplace]) -> y */
+/* batch_norm(x, mean, var, gamma|nil, beta|nil, eps [, inplace [, prechecked]]) -> y
+ * prechecked: var was checked with batch_norm_check_var (no per-call check,
+ * which on a GPU waits for the device). */
 static int l_batch_norm(lua_State *L) {
   st_tensor *x = lst_check_tensor(L, 1), *mean = lst_check_tensor(L, 2), *var = lst_check_tensor(L, 3);
   st_tensor *gamma = lst_opt_tensor(L, 4), *beta = lst_opt_tensor(L, 5);
   float eps = (float)luaL_checknumber(L, 6);
+  int (*fwd)(st_tensor *, const st_tensor *, const st_tensor *, const st_tensor *, const st_tensor *,
+             const st_tensor *, float) = lua_toboolean(L, 8) ? st_batch_norm_forward_prechecked : st_batch_norm_forward;
   if (lua_toboolean(L, 7)) {
-    if (st_batch_norm_forward(x, x, mean, var, gamma, beta, eps) != 0) return lst_error(L);
+    if (fwd(x, x, mean, var, gamma, beta, eps) != 0) return lst_error(L);
     lua_settop(L, 1);
     return 1;
   }
   st_tensor *y = lst_new_tensor(L, x->ndim, x->shape, x);
-  return lst_push_result(L, st_batch_norm_forward(y, x, mean, var, gamma, beta, eps), y);
+  return lst_push_result(L, fwd(y, x, mean, var, gamma, beta, eps), y);
 }
 
-/* batch_norm_backward(dy, x|nil, mean, var, gamma|nil, eps, dgamma|nil, dbeta|nil) -> dx
+/* batch_norm_backward(dy, x|nil, mean, var, gamma|nil, eps, dgamma|nil, dbeta|nil [, prechecked]) -> dx
  * (x is needed only with dgamma) */
 static int l_batch_norm_backward(lua_State *L) {
   st_tensor *dy = lst_check_tensor(L, 1), *x = lst_opt_tensor(L, 2), *mean = lst_check_tensor(L, 3),
             *var = lst_check_tensor(L, 4), *gamma = lst_opt_tensor(L, 5);
   float eps = (float)luaL_checknumber(L, 6);
   st_tensor *dgamma = lst_opt_tensor(L, 7), *dbeta = lst_opt_tensor(L, 8);
+  const int pre = lua_toboolean(L, 9);
   st_tensor *dx = lst_new_tensor(L, dy->ndim, dy->shape, dy);
-  return lst_push_result(L, st_batch_norm_backward(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps), dx);
+  int rc = pre ? st_batch_norm_backward_prechecked(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps)
+               : st_batch_norm_backward(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps);
+  return lst_push_result(L, rc, dx);
+}
+
+/* batch_norm_check_var(var, eps, what): raises "<what>: var[c] + eps = ... must be > 0" */
+static int l_batch_norm_check_var(lua_State *L) {
+  st_tensor *var = lst_check_tensor(L, 1);
+  float eps = (float)luaL_checknumber(L, 2);
+  if (st_batch_norm_check_var(var, eps, luaL_checkstring(L, 3)) != 0) return lst_error(L);
+  return 0;
 }
 
 /* interleave(a, b, c, d) -> y [N, C, 2H, 2W] (a: 3x3 conv, b: 2x3, c: 3x2, d: 2x2) */
@@ -64,6 +79,7 @@ static int l_interleave_backward(lua_State *L) {
 
 static const luaL_Reg functions[] = {{"batch_norm", l_batch_norm},
                                      {"batch_norm_backward", l_batch_norm_backward},
+                                     {"batch_norm_check_var", l_batch_norm_check_var},
                                      {"interleave", l_interleave},
                                      {"interleave_backward", l_interleave_backward},
                                      {NULL, NULL}};

@@ -1,7 +1,9 @@
-/* Batch norm with fixed statistics: argument checks, then the device's kernel. */
+/* Batch norm with fixed statistics: argument checks (the statistics' too,
+ * unless the caller has checked them), then the device's kernel. */
 #include <math.h>
 
 #include "error.h"
+#include "tensor.h"
 #include "kernels/cpu/batch_norm.h"
 #include "ops/fcrn_ops.h"
 #ifdef STRATA_CUDA
@@ -20,8 +22,21 @@ static int check_eps(float eps, const char *fn) {
   return 0;
 }
 
-int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mean, const st_tensor *var,
-                          const st_tensor *gamma, const st_tensor *beta, float eps) {
+int st_batch_norm_check_var(const st_tensor *var, float eps, const char *what) {
+  if (check_eps(eps, what)) return -1;
+  st_tensor *host = NULL;
+  if (st_tensor_device(var).kind != ST_CPU && !(host = st_tensor_to(var, st_cpu()))) return -1;
+  const float *v = st_tensor_data(host ? host : var);
+  int rc = 0;
+  for (int64_t c = 0; c < var->numel && rc == 0; c++)
+    if (!((double)v[c] + (double)eps > 0.0))
+      rc = st_error("%s: var[%lld] + eps = %g + %g must be > 0", what, (long long)c, (double)v[c], (double)eps);
+  st_tensor_release(host);
+  return rc;
+}
+
+static int forward(st_tensor *y, const st_tensor *x, const st_tensor *mean, const st_tensor *var,
+                   const st_tensor *gamma, const st_tensor *beta, float eps, int check) {
   const char *fn = "st_batch_norm_forward";
   if (st_check_ndim(x, 4, "st_batch_norm_forward: x")) return -1;
   const int64_t C = x->shape[1];
@@ -32,6 +47,7 @@ int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mea
       check_vec(gamma, C, x, "st_batch_norm_forward: gamma") || check_vec(beta, C, x, "st_batch_norm_forward: beta"))
     return -1;
   if (check_eps(eps, fn)) return -1;
+  if (check && st_batch_norm_check_var(var, eps, "batch_norm forward")) return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(x).kind == ST_CUDA)
     return st_cuda_batch_norm_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
@@ -45,9 +61,8 @@ int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mea
                                    x->shape[0], C, x->shape[2] * x->shape[3], eps);
 }
 
-int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy,
-                           const st_tensor *x, const st_tensor *mean, const st_tensor *var, const st_tensor *gamma,
-                           float eps) {
+static int backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy, const st_tensor *x,
+                    const st_tensor *mean, const st_tensor *var, const st_tensor *gamma, float eps, int check) {
   const char *fn = "st_batch_norm_backward";
   if (st_check_ndim(dy, 4, "st_batch_norm_backward: dy")) return -1;
   const int64_t C = dy->shape[1];
@@ -65,6 +80,7 @@ int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, c
       check_vec(dbeta, C, dy, "st_batch_norm_backward: dbeta"))
     return -1;
   if (check_eps(eps, fn)) return -1;
+  if (check && st_batch_norm_check_var(var, eps, "batch_norm backward")) return -1;
   if (!dx && !dgamma && !dbeta) return 0;
 #ifdef STRATA_CUDA
   if (st_tensor_device(dy).kind == ST_CUDA)
@@ -80,4 +96,26 @@ int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, c
                                     x ? st_tensor_data(x) : NULL, st_tensor_data(mean), st_tensor_data(var),
                                     gamma ? st_tensor_data(gamma) : NULL, dy->shape[0], C,
                                     dy->shape[2] * dy->shape[3], eps);
+}
+
+int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mean, const st_tensor *var,
+                          const st_tensor *gamma, const st_tensor *beta, float eps) {
+  return forward(y, x, mean, var, gamma, beta, eps, 1);
+}
+
+int st_batch_norm_forward_prechecked(st_tensor *y, const st_tensor *x, const st_tensor *mean, const st_tensor *var,
+                                     const st_tensor *gamma, const st_tensor *beta, float eps) {
+  return forward(y, x, mean, var, gamma, beta, eps, 0);
+}
+
+int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy,
+                           const st_tensor *x, const st_tensor *mean, const st_tensor *var, const st_tensor *gamma,
+                           float eps) {
+  return backward(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps, 1);
+}
+
+int st_batch_norm_backward_prechecked(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy,
+                                      const st_tensor *x, const st_tensor *mean, const st_tensor *var,
+                                      const st_tensor *gamma, float eps) {
+  return backward(dx, dgamma, dbeta, dy, x, mean, var, gamma, eps, 0);
 }

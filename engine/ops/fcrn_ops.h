@@ -27,6 +27,18 @@ int st_batch_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, c
                            const st_tensor *x, const st_tensor *mean, const st_tensor *var, const st_tensor *gamma,
                            float eps);
 
+/* Checks every var[c] + eps > 0 (NaN fails) and eps; the error starts with
+ * `what` and names c. On a GPU it copies var to the host, so it waits for the
+ * device: the _prechecked forms below skip it, for statistics checked once
+ * (the BatchNorm module checks them when they are loaded; a variance changed
+ * afterwards is not caught and gives Inf/NaN outputs). */
+int st_batch_norm_check_var(const st_tensor *var, float eps, const char *what);
+int st_batch_norm_forward_prechecked(st_tensor *y, const st_tensor *x, const st_tensor *mean, const st_tensor *var,
+                                     const st_tensor *gamma, const st_tensor *beta, float eps);
+int st_batch_norm_backward_prechecked(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy,
+                                      const st_tensor *x, const st_tensor *mean, const st_tensor *var,
+                                      const st_tensor *gamma, float eps);
+
 /* ---- interleave: four [N, C, H, W] maps into one [N, C, 2H, 2W] map, the
  * pattern of FCRN's unpool_as_conv (rows first, then columns):
  *   y[2i, 2j] = a[i, j]      (a: the 3x3 conv)

@@ -5,14 +5,14 @@
 
 #include <stdint.h>
 
-/* y = (x - mean[c]) * rstd[c] * gamma[c] + beta[c]; y may alias x. Returns 0,
- * or -1 with an error naming the channel when var[c] + eps is not > 0. */
+/* y = (x - mean[c]) * rstd[c] * gamma[c] + beta[c]; y may alias x. The caller
+ * has checked var[c] + eps > 0 (engine/ops/batch_norm.c). Returns 0. */
 int st_cpu_batch_norm_forward(float *y, const float *x, const float *mean, const float *var, const float *gamma,
                               const float *beta, int64_t N, int64_t C, int64_t HW, float eps);
 
 /* dx = dy * gamma[c] * rstd[c] (assigned; may alias dy); dbeta[c] += sum dy;
  * dgamma[c] += sum dy * (x - mean) * rstd (x needed only then). Any of dx,
- * dgamma, dbeta may be NULL. Returns 0 or -1 like the forward. */
+ * dgamma, dbeta may be NULL. Returns 0. */
 int st_cpu_batch_norm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                                const float *mean, const float *var, const float *gamma, int64_t N, int64_t C,
                                int64_t HW, float eps);

@@ -1,9 +1,8 @@
 /* Batch norm with fixed statistics on raw device arrays (CUDA twin of
  * kernels/cpu/batch_norm.h): x is N x C planes of HW values; mean, var, gamma,
- * beta are [C] (gamma, beta NULL: 1, 0). Both functions first check every
- * var[c] + eps > 0 (which copies var to the host, so they synchronise) and
- * fail, writing nothing, with the CPU kernel's error naming the channel.
- * Return 0, or -1 with an error. */
+ * beta are [C] (gamma, beta NULL: 1, 0). The caller has checked every
+ * var[c] + eps > 0 (engine/ops/batch_norm.c), so nothing here waits for the
+ * device. Return 0, or -1 with an error. */
 #ifndef STRATA_KERNELS_CUDA_BATCH_NORM_H
 #define STRATA_KERNELS_CUDA_BATCH_NORM_H
 

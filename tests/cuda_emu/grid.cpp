@@ -53,7 +53,9 @@ struct fiber {
 
 const size_t STACK_BYTES = 256 * 1024;
 
-std::vector<fiber> fibers;
+/* Fibers by thread index, made once and kept (never moved: a parked fiber's
+ * context lives in it; never destroyed, so LSan sees them live at exit). */
+std::vector<fiber *> &fibers = *new std::vector<fiber *>;
 jmp_buf scheduler;
 int cur = -1;          /* running fiber, -1 outside fiber mode */
 int nthreads;
@@ -82,63 +84,75 @@ void set_thread(int t) {
   threadIdx.z = (unsigned)t / (blockDim.x * blockDim.y);
 }
 
+void yield();
+
+/* A fiber's whole life: run one emulated thread, park, and when restarted
+ * (st set to READY again by a later block) run the next. Creating a fiber
+ * costs a system call (setcontext), so fibers are made once and reused. */
 void fiber_entry() {
   SWITCH_FINISH(nullptr, &main_bottom, &main_size);
-  body(body_ctx);
-  fibers[cur].st = DONE;
-  SWITCH_START(nullptr, main_bottom, main_size); /* nullptr: this fiber's stack is done with */
-  _longjmp(scheduler, 1);
+  for (;;) {
+    body(body_ctx);
+    fibers[cur]->st = DONE;
+    yield();
+  }
 }
 
 /* Back to the scheduler; returns when this fiber is resumed. */
 void yield() {
-  fiber &f = fibers[cur];
-  if (_setjmp(f.jb) == 0) {
-    SWITCH_START(&f.asan_fake_stack, main_bottom, main_size);
+  fiber *f = fibers[cur];
+  if (_setjmp(f->jb) == 0) {
+    SWITCH_START(&f->asan_fake_stack, main_bottom, main_size);
     _longjmp(scheduler, 1);
   }
-  SWITCH_FINISH(fibers[cur].asan_fake_stack, nullptr, nullptr);
+  SWITCH_FINISH(f->asan_fake_stack, nullptr, nullptr);
+}
+
+/* Switches to fiber t; returns when it yields. */
+void resume(int t) {
+  fiber *f = fibers[t];
+  if (_setjmp(scheduler) == 0) {
+    SWITCH_START(&sched_fake_stack, f->stack, STACK_BYTES);
+    if (!f->started) {
+      f->started = true;
+      getcontext(&f->start);
+      f->start.uc_stack.ss_sp = f->stack;
+      f->start.uc_stack.ss_size = STACK_BYTES;
+      f->start.uc_link = nullptr;
+      makecontext(&f->start, fiber_entry, 0);
+      setcontext(&f->start);
+    }
+    _longjmp(f->jb, 1);
+  }
+  SWITCH_FINISH(sched_fake_stack, nullptr, nullptr);
 }
 
 void run_block_fibers() {
-  if ((int)fibers.size() < nthreads) fibers.resize(nthreads);
+  while ((int)fibers.size() < nthreads) {
+    fiber *f = new fiber();
+    f->stack = new_stack();
+    fibers.push_back(f);
+  }
   for (int t = 0; t < nthreads; t++) {
-    fiber &f = fibers[t];
-    if (!f.stack) f.stack = new_stack();
-    getcontext(&f.start);
-    f.start.uc_stack.ss_sp = f.stack;
-    f.start.uc_stack.ss_size = STACK_BYTES;
-    f.start.uc_link = nullptr;
-    makecontext(&f.start, fiber_entry, 0);
-    f.st = READY;
-    f.started = false;
-    f.shuffles = 0;
-    f.asan_fake_stack = nullptr;
+    fibers[t]->st = READY;
+    fibers[t]->shuffles = 0;
   }
   block_arrived = 0;
   for (int &w : warp_arrived) w = 0;
   for (;;) {
-    volatile bool ran = false, all_done = true; /* volatile: live across _setjmp */
-    for (volatile int t = 0; t < nthreads; t++) {
-      if (fibers[t].st != DONE) all_done = false;
-      if (fibers[t].st != READY) continue;
+    bool ran = false, all_done = true;
+    for (int t = 0; t < nthreads; t++) {
+      if (fibers[t]->st != DONE) all_done = false;
+      if (fibers[t]->st != READY) continue;
       ran = true;
       cur = t;
       set_thread(t);
-      if (_setjmp(scheduler) == 0) {
-        SWITCH_START(&sched_fake_stack, fibers[t].stack, STACK_BYTES);
-        if (!fibers[t].started) {
-          fibers[t].started = true;
-          setcontext(&fibers[t].start);
-        }
-        _longjmp(fibers[t].jb, 1);
-      }
-      SWITCH_FINISH(sched_fake_stack, nullptr, nullptr);
+      resume(t);
     }
     if (all_done) break;
     if (!ran) {
       int waiting = 0, done = 0;
-      for (int t = 0; t < nthreads; t++) waiting += fibers[t].st != DONE, done += fibers[t].st == DONE;
+      for (int t = 0; t < nthreads; t++) waiting += fibers[t]->st != DONE, done += fibers[t]->st == DONE;
       st_emu_fatal("kernel %s, block (%u,%u,%u): %d threads wait at a barrier or shuffle that %d finished threads "
                    "never reached (divergent __syncthreads or shuffle)",
                    kernel_name, blockIdx.x, blockIdx.y, blockIdx.z, waiting, done);
@@ -175,10 +189,10 @@ void __syncthreads(void) {
   if (++block_arrived == nthreads) {
     block_arrived = 0;
     for (int t = 0; t < nthreads; t++)
-      if (fibers[t].st == WAIT_BLOCK) fibers[t].st = READY;
+      if (fibers[t]->st == WAIT_BLOCK) fibers[t]->st = READY;
     return;
   }
-  fibers[cur].st = WAIT_BLOCK;
+  fibers[cur]->st = WAIT_BLOCK;
   yield();
 }
 
@@ -192,14 +206,14 @@ uint64_t st_emu_warp_exchange(uint64_t mine, int from_lane, unsigned mask) {
                  full);
   /* Two buffers, alternating: a lane can only write a buffer again after the
    * whole warp has passed the next exchange, i.e. after every read of it. */
-  const int buf = (int)(fibers[cur].shuffles++ & 1u);
+  const int buf = (int)(fibers[cur]->shuffles++ & 1u);
   exchange[warp][buf][lane] = mine;
   if (++warp_arrived[warp] == width) {
     warp_arrived[warp] = 0;
     for (int t = warp * 32; t < warp * 32 + width; t++)
-      if (fibers[t].st == WAIT_WARP) fibers[t].st = READY;
+      if (fibers[t]->st == WAIT_WARP) fibers[t]->st = READY;
   } else {
-    fibers[cur].st = WAIT_WARP;
+    fibers[cur]->st = WAIT_WARP;
     yield();
   }
   return from_lane >= 0 && from_lane < width ? exchange[warp][buf][from_lane] : mine;

@@ -88,6 +88,10 @@ static void check_bn(int64_t N, int64_t C, int64_t H, int64_t W, int with_gamma,
   snprintf(what, sizeof what, "batch norm forward in place %s", tag);
   ok_rc(st_batch_norm_forward(gz, gz, p.gmean, p.gvar, p.ggamma, p.gbeta, eps), what);
   compare(gz, y, RTOL, what);
+  st_tensor *gp = empty4(s, gpu);
+  snprintf(what, sizeof what, "batch norm forward_prechecked (the module's form) %s", tag);
+  ok_rc(st_batch_norm_forward_prechecked(gp, gx, p.gmean, p.gvar, p.ggamma, p.gbeta, eps), what);
+  compare(gp, y, RTOL, what);
 
   /* All gradients; dgamma and dbeta accumulate onto what is there. */
   st_tensor *dy = rand4(s, -1.0f, 1.0f), *gdy = on_gpu(dy);

@@ -126,4 +126,15 @@ do
     "TensorFlow layer names and OIHW shapes (ConvB 2x3, ConvC 3x2; no biases in the ResNet convs)")
 end
 
+-- ---- batch-norm statistics are vetted when loaded ----
+do
+  local w = strata.weights.load("tests/fixtures/fcrn_tiny.h5")
+  w.params["bn_conv1.running_var"]:fill(-1)
+  local bad = os.tmpname() .. ".h5"
+  strata.weights.save(bad, w)
+  tap.raises(function() fcrn.from_file(bad) end, { bad, "bn_conv1.running_var", "var[0] + eps", "must be > 0" },
+    "a negative running variance in a weights file is an error naming the file and parameter")
+  os.remove(bad)
+end
+
 tap.done()

@@ -95,6 +95,25 @@ int main(void) {
   tap_ok(st_batch_norm_forward(y, x, m, v, g, b, eps) == 0, "forward runs");
   close_all(st_tensor_data(y), ry, n, 1e-6, 0, "forward y matches the double reference (var 0 channel included)");
 
+  /* The _prechecked forms (statistics checked once, e.g. at load) compute the same. */
+  tap_ok(st_batch_norm_check_var(v, eps, "stats") == 0, "check_var accepts variances >= 0 with eps > 0");
+  tap_ok(st_batch_norm_forward_prechecked(y2, x, m, v, g, b, eps) == 0 &&
+             memcmp(st_tensor_data(y2), st_tensor_data(y), n * sizeof(float)) == 0,
+         "forward_prechecked gives the checked forward's result bit for bit");
+  {
+    st_tensor *bv = st_tensor_clone(v);
+    st_tensor_data(bv)[3] = -2.0f;
+    int rc = st_batch_norm_check_var(bv, eps, "file.h5: bn.running_var");
+    tap_ok(rc == -1 && strstr(st_last_error(), "file.h5: bn.running_var: var[3] + eps = -2 + ") != NULL,
+           "check_var names the caller's context and the channel (%s)", st_last_error());
+    st_tensor_data(bv)[3] = NAN;
+    tap_ok(st_batch_norm_check_var(bv, eps, "stats") == -1 && strstr(st_last_error(), "var[3]") != NULL,
+           "check_var rejects a NaN variance");
+    tap_ok(st_batch_norm_check_var(v, -1.0f, "stats") == -1 && strstr(st_last_error(), "eps") != NULL,
+           "check_var rejects a negative eps");
+    st_tensor_release(bv);
+  }
+
   st_tensor *xi = st_tensor_clone(x);
   tap_ok(st_batch_norm_forward(xi, xi, m, v, g, b, eps) == 0 &&
              memcmp(st_tensor_data(xi), st_tensor_data(y), n * sizeof(float)) == 0,
@@ -140,6 +159,11 @@ int main(void) {
   tap_ok(st_batch_norm_backward(NULL, NULL, db2, dy, NULL, m, v, g, eps) == 0 &&
              fabs(st_tensor_data(db2)[3] - 0.25 - st_tensor_data(db)[3]) < 1e-5,
          "dbeta alone needs no x either");
+  st_tensor *dx3 = st_tensor_new4(N, C, H, W, cpu);
+  tap_ok(st_batch_norm_backward_prechecked(dx3, NULL, NULL, dy, NULL, m, v, g, eps) == 0 &&
+             memcmp(st_tensor_data(dx3), st_tensor_data(dx), n * sizeof(float)) == 0,
+         "backward_prechecked gives the checked backward's dx bit for bit");
+  st_tensor_release(dx3);
   st_tensor *dyi = st_tensor_clone(dy);
   st_batch_norm_backward(dyi, NULL, NULL, dyi, NULL, m, v, g, eps);
   tap_ok(memcmp(st_tensor_data(dyi), st_tensor_data(dx), n * sizeof(float)) == 0, "in-place backward (dx == dy)");

@@ -6,6 +6,10 @@
 -- Parameters: weight (gamma, "scale"), bias (beta, "offset"), running_mean,
 -- running_var. backward returns dx = dy * weight * rstd and accumulates into
 -- grads.weight / grads.bias when zero_grad created them.
+-- The variance must have var + eps > 0. It is checked once, when weights are
+-- loaded (the error names the file and parameter), not at every call: on a
+-- GPU each check would wait for the device. A running_var changed by hand
+-- afterwards is not checked again (bad values then show as Inf/NaN outputs).
 local core = require "strata.core"
 local Module = require "strata.nn.module"
 
@@ -25,9 +29,13 @@ function BatchNorm.new(name, opts)
   return self
 end
 
+function BatchNorm:check_loaded(key, t, where)
+  if key == "running_var" then core.ops.batch_norm_check_var(t, self.eps, where) end
+end
+
 function BatchNorm:forward(x)
   local p = self.params
-  local y = core.ops.batch_norm(x, p.running_mean, p.running_var, p.weight, p.bias, self.eps)
+  local y = core.ops.batch_norm(x, p.running_mean, p.running_var, p.weight, p.bias, self.eps, false, true)
   if self.relu then core.ops.relu(y, true) end -- y is ours: in place is safe
   if self.training then
     self.saved_y = self.relu and y or nil
@@ -41,7 +49,7 @@ function BatchNorm:backward(dy)
   local p = self.params
   if self.relu then dy = core.ops.relu_backward(dy, self.saved_y) end
   local dx = core.ops.batch_norm_backward(dy, self.saved_x, p.running_mean, p.running_var, p.weight, self.eps,
-    self.saved_x and self.grads.weight or nil, self.grads.bias)
+    self.saved_x and self.grads.weight or nil, self.grads.bias, true)
   self.saved_x, self.saved_y = nil, nil
   return dx
 end

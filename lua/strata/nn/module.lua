@@ -55,6 +55,8 @@ end
 -- Copies weights (a table from strata.weights.load / import_*) into the
 -- parameters. Every parameter must be present with its exact shape, and the
 -- file must hold nothing the model lacks; errors name the file and parameter.
+-- A module with a check_loaded(key, tensor, where) method also vets the
+-- values it is given (where = "<file>: <parameter name>").
 function Module:load_weights(w)
   local util = require "strata.util"
   local src = w.path or "weights"
@@ -69,6 +71,7 @@ function Module:load_weights(w)
       util.fail("%s: parameter '%s' has shape %s, expected %s", src, p.name, util.shape_str(t:shape()),
         util.shape_str(dst:shape()))
     end
+    if p.module.check_loaded then p.module:check_loaded(p.key, t, src .. ": " .. p.name) end
     dst:copy(t)
   end
   for name in pairs(w.params) do
