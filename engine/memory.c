@@ -61,8 +61,12 @@ static size_t round_size(size_t n, int *cls) {
   int p = 63 - __builtin_clzll((unsigned long long)n); /* floor(log2 n) */
   size_t quarter = (size_t)1 << (p - 2);
   size_t r = (n + quarter - 1) / quarter * quarter;
-  int q = (int)((r >> (p - 2)) - 4); /* 0..4 */
-  *cls = (p * 5 + q) % N_BUCKETS;
+  /* The class is a function of the rounded size alone (r may have reached
+   * the next power of two), so a block freed under its size is found again
+   * by every request that rounds to it. */
+  int pr = 63 - __builtin_clzll((unsigned long long)r);
+  int q = (int)((r >> (pr - 2)) - 4); /* 0..3 */
+  *cls = (pr * 4 + q) % N_BUCKETS;
   return r;
 }
 #endif

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "../error.h"
+#include "../device.h"
 #include "../gpu.h"
+#include "../memory.h"
 #include "lstrata.h"
 
 static int l_clock(lua_State *L) {
@@ -72,12 +74,32 @@ static int l_cuda_available(lua_State *L) {
   return 2;
 }
 
+/* memory_stats(device) -> {in_use, cached, peak, system_allocs}: the caching
+ * allocator's bytes and its count of malloc / cudaMalloc calls. */
+static int l_memory_stats(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  st_device dev;
+  if (st_device_parse(name, &dev) != 0) return lst_error(L);
+  st_mem_stats s = st_mem_get_stats(dev);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, (lua_Integer)s.in_use);
+  lua_setfield(L, -2, "in_use");
+  lua_pushinteger(L, (lua_Integer)s.cached);
+  lua_setfield(L, -2, "cached");
+  lua_pushinteger(L, (lua_Integer)s.peak);
+  lua_setfield(L, -2, "peak");
+  lua_pushinteger(L, (lua_Integer)s.n_system_allocs);
+  lua_setfield(L, -2, "system_allocs");
+  return 1;
+}
+
 static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"mkdir_p", l_mkdir_p},
                                      {"exists", l_exists},
                                      {"is_dir", l_is_dir},
                                      {"write_atomic", l_write_atomic},
                                      {"cuda_available", l_cuda_available},
+                                     {"memory_stats", l_memory_stats},
                                      {NULL, NULL}};
 
 void lst_open_sys(lua_State *L) {

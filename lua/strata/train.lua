@@ -206,7 +206,15 @@ function M.train(exp, opts)
     last_ckpt = path
   end
 
+  -- Device memory: when the caching allocator last had to ask the system
+  -- (malloc / cudaMalloc) for more; after the first steps it should not.
+  local allocs, last_alloc_it = core.sys.memory_stats(device).system_allocs, start
   for it = start + 1, total_iters do
+    -- The previous step's tensors (no longer referenced: this runs before
+    -- this step's locals exist) go back to the caching allocator now, so this
+    -- step reuses them; Lua's collector alone would free them only every few
+    -- hundred MiB, and meanwhile each step would allocate afresh.
+    if it > start + 1 then collectgarbage() end
     local batch
     batch, epoch, bi = ds:next()
     local x = device == "cpu" and batch or batch:to(device)
@@ -262,6 +270,8 @@ function M.train(exp, opts)
     end
     last = values
     last.total = total
+    local now_allocs = core.sys.memory_stats(device).system_allocs
+    if now_allocs > allocs then allocs, last_alloc_it = now_allocs, it end
 
     if it % sched.log_every == 0 or it == total_iters then
       local now = core.sys.clock()
@@ -299,6 +309,8 @@ function M.train(exp, opts)
     string.format("- iterations: %d (%d this session, %.1f s, %.2f it/s)", total_iters, total_iters - start, elapsed,
       (total_iters - start) / math.max(elapsed, 1e-9)),
     string.format("- device: %s; data: %s (%d images, %d skipped)", device, exp.data.train, ds:count(), ds:skipped()),
+    string.format("- memory on %s: peak %.1f MiB; the allocator last asked the system for memory at iteration %d",
+      device, core.sys.memory_stats(device).peak / 2 ^ 20, last_alloc_it),
     string.format("- final losses: content %.6g, style %.6g, tv %.6g, depth %.6g, total %.6g", last.content or 0,
       last.style or 0, last.tv or 0, last.depth or 0, last.total or 0),
   }

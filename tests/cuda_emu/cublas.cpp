@@ -54,6 +54,7 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_
       ldc < m || ldc < 1)
     return CUBLAS_STATUS_INVALID_VALUE;
   if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
+  st_emu_count("cublasSgemmStridedBatched", 1);
   /* Every element each operand spans must be device memory. */
   const long long a_cols = at ? m : k, b_cols = bt ? k : n;
   const size_t a_span = (size_t)((batch - 1) * stride_a + (a_cols - 1) * (long long)lda + (at ? k : m)) * 4;

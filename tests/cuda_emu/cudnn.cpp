@@ -268,6 +268,7 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithm(cudnnHandle_t h, const cudnnT
                                                    const cudnnConvolutionDescriptor_t cd,
                                                    const cudnnTensorDescriptor_t yd, int requested, int *returned,
                                                    cudnnConvolutionFwdAlgoPerf_t *results) {
+  st_emu_count("cudnnFind", 1);
   return cudnnGetConvolutionForwardAlgorithm_v7(h, xd, wd, cd, yd, requested, returned, results);
 }
 cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t h, const cudnnFilterDescriptor_t wd,
@@ -283,6 +284,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithm(cudnnHandle_t h, const c
                                                         const cudnnConvolutionDescriptor_t cd,
                                                         const cudnnTensorDescriptor_t dxd, int requested,
                                                         int *returned, cudnnConvolutionBwdDataAlgoPerf_t *results) {
+  st_emu_count("cudnnFind", 1);
   return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, wd, dyd, cd, dxd, requested, returned, results);
 }
 cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t h, const cudnnTensorDescriptor_t xd,
@@ -300,6 +302,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithm(cudnnHandle_t h, const
                                                           const cudnnFilterDescriptor_t dwd, int requested,
                                                           int *returned,
                                                           cudnnConvolutionBwdFilterAlgoPerf_t *results) {
+  st_emu_count("cudnnFind", 1);
   return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, xd, dyd, cd, dwd, requested, returned, results);
 }
 
@@ -347,6 +350,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha, const 
   if (s == CUDNN_STATUS_SUCCESS)
     s = check_call(h, 0, algo, ws, ws_bytes, cd, x, bytes(xd), w, bytes(wd), y, bytes(yd), "cudnnConvolutionForward");
   if (s != CUDNN_STATUS_SUCCESS) return s;
+  st_emu_count("cudnnConvolutionForward", 1);
   const bool tf32 = allows_tensor_op(cd->math);
   const int K = wd->k, CKK = wd->c * wd->h * wd->w, OH = yd->h, OW = yd->w, P = OH * OW;
   std::vector<float> kx, kw, col((size_t)CKK * P), r((size_t)K * P);
@@ -371,6 +375,7 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void *alpha, c
     s = check_call(h, 1, algo, ws, ws_bytes, cd, dy, bytes(dyd), w, bytes(wd), dx, bytes(dxd),
                    "cudnnConvolutionBackwardData");
   if (s != CUDNN_STATUS_SUCCESS) return s;
+  st_emu_count("cudnnConvolutionBackwardData", 1);
   const bool tf32 = allows_tensor_op(cd->math);
   const int K = wd->k, CKK = wd->c * wd->h * wd->w, OH = dyd->h, OW = dyd->w, P = OH * OW;
   const size_t plane = (size_t)dxd->c * dxd->h * dxd->w;
@@ -397,6 +402,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void *alpha,
     s = check_call(h, 2, algo, ws, ws_bytes, cd, x, bytes(xd), dy, bytes(dyd), dw, bytes(dwd),
                    "cudnnConvolutionBackwardFilter");
   if (s != CUDNN_STATUS_SUCCESS) return s;
+  st_emu_count("cudnnConvolutionBackwardFilter", 1);
   const bool tf32 = allows_tensor_op(cd->math);
   const int K = dwd->k, CKK = dwd->c * dwd->h * dwd->w, OH = dyd->h, OW = dyd->w, P = OH * OW, N = xd->n;
   std::vector<float> kx, kdy, col((size_t)CKK * P), r((size_t)K * CKK, 0.0f);

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <string>
 #include <vector>
 
 /* Under AddressSanitizer every stack switch is announced, or ASan mistakes
@@ -225,6 +226,8 @@ void st_emu_run_grid(const char *kernel, dim3 grid, dim3 block, void (*fn)(void 
     return;
   }
   if (cur >= 0) st_emu_fatal("kernel %s launched from inside a kernel", kernel);
+  st_emu_count("launches", 1);
+  st_emu_count((std::string("launch.") + kernel).c_str(), 1);
   kernel_name = kernel;
   body = fn;
   body_ctx = ctx;

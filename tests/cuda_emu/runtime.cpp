@@ -1,9 +1,14 @@
-/* CUDA emulator: devices, device memory and errors (see include/cuda_runtime.h).
+/* CUDA emulator: devices, device memory, errors and counts (see
+ * include/cuda_runtime.h).
  *
  * Device memory comes from malloc and is tracked by address, so every copy,
  * memset and kernel pointer argument can be checked against it. Knobs for
  * tests: STRATA_CUDA_EMU_DEVICES (how many devices, default 1; 0 = no device)
- * and STRATA_CUDA_EMU_MEMORY (bytes per device, default 4 GiB). */
+ * and STRATA_CUDA_EMU_MEMORY (bytes per device, default 4 GiB).
+ * STRATA_CUDA_EMU_STATS=FILE writes at exit what the program asked of the
+ * "GPU": cudaMalloc calls, copies by direction (a device-to-host copy is a
+ * synchronisation on a real GPU), kernel launches by kernel, cuDNN and
+ * cuBLAS calls: the counts that decide GPU throughput beside the FLOPs. */
 #include <cuda_runtime.h>
 
 #include <cstdarg>
@@ -11,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <string>
 #include <mutex>
 
 namespace {
@@ -21,6 +27,19 @@ struct allocation {
 };
 
 std::mutex lock;
+std::map<std::string, long> &counts = *new std::map<std::string, long>; /* never destroyed: read at exit */
+
+void write_stats() {
+  const char *path = getenv("STRATA_CUDA_EMU_STATS");
+  FILE *f = path && *path ? fopen(path, "w") : nullptr;
+  if (!f) return;
+  for (const auto &kv : counts) fprintf(f, "%s %ld\n", kv.first.c_str(), kv.second);
+  fclose(f);
+}
+
+struct stats_at_exit {
+  stats_at_exit() { atexit(write_stats); }
+} stats_registration;
 std::map<uintptr_t, allocation> live; /* start address -> allocation */
 size_t in_use[16];
 int current_device;
@@ -67,6 +86,11 @@ void st_emu_fatal(const char *fmt, ...) {
   abort();
 }
 
+void st_emu_count(const char *what, long n) {
+  std::lock_guard<std::mutex> g(lock);
+  counts[what] += n;
+}
+
 int st_emu_is_device(const void *p, size_t bytes) {
   std::lock_guard<std::mutex> g(lock);
   return find(p, bytes ? bytes : 1) != live.end();
@@ -99,6 +123,8 @@ cudaError_t cudaMalloc(void **ptr, size_t size) {
   if (!p) return fail(cudaErrorMemoryAllocation);
   memset(p, 0xff, size);
   live[(uintptr_t)p] = allocation{size, current_device};
+  counts["cudaMalloc"]++;
+  counts["cudaMalloc.bytes"] += (long)size;
   in_use[current_device] += size;
   *ptr = p;
   return cudaSuccess;
@@ -132,6 +158,10 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpy
                  dst_dev ? "device memory" : dst_touches ? "device memory too short for the copy" : "host memory",
                  src_dev ? "device memory" : src_touches ? "device memory too short for the copy" : "host memory");
   memmove(dst, src, count);
+  static const char *const names[5] = {"cudaMemcpy.host_to_host", "cudaMemcpy.host_to_device",
+                                       "cudaMemcpy.device_to_host", "cudaMemcpy.device_to_device",
+                                       "cudaMemcpy.default"};
+  st_emu_count(names[(int)kind >= 0 && (int)kind < 5 ? (int)kind : 4], 1);
   return cudaSuccess;
 }
 

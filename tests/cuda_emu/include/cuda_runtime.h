@@ -54,6 +54,8 @@ const char *cudaGetErrorString(cudaError_t error);
 /* Emulator internals shared with the cuDNN / cuBLAS stand-ins. */
 /* Whether [p, p + bytes) lies inside one live device allocation. */
 int st_emu_is_device(const void *p, size_t bytes);
+/* Adds n to the count named `what` (STRATA_CUDA_EMU_STATS, runtime.cpp). */
+void st_emu_count(const char *what, long n);
 /* Reports a misuse the hardware would fault on, then aborts. */
 void st_emu_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 #ifdef __cplusplus

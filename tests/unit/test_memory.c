@@ -1,0 +1,80 @@
+/* The caching allocator: a freed block is found again by every request that
+ * rounds to its size (sizes just under a power of two included, which once
+ * missed the cache on every request and piled up freed blocks), a training-
+ * like pattern of repeated sizes stops calling the system after its first
+ * round, blocks are distinct and aligned, statistics add up, emptying the
+ * cache returns everything, and an out-of-memory error names the tensor. */
+#include <stdint.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "engine/memory.h"
+#include "tap.h"
+
+int main(void) {
+  const st_device cpu = st_cpu();
+
+  /* Every size from 1 byte to 1 MiB in steps that hit each rounding class
+   * and the sizes just under and over powers of two. */
+  int misses = 0, checked = 0;
+  for (size_t n = 1; n <= ((size_t)1 << 20); n = n < 64 ? n + 7 : n + n / 7 + 1) {
+    for (int d = -2; d <= 2; d++) {
+      if ((long)n + d <= 0) continue;
+      const size_t m = (size_t)((long)n + d);
+      void *p = st_mem_alloc(cpu, m, "probe");
+      st_mem_free(cpu, p);
+      size_t before = st_mem_get_stats(cpu).n_system_allocs;
+      void *q = st_mem_alloc(cpu, m, "probe");
+      if (st_mem_get_stats(cpu).n_system_allocs != before || q != p) {
+        if (misses++ < 5) tap_diag("size %zu: freed block not reused", m);
+      }
+      st_mem_free(cpu, q);
+      checked++;
+    }
+  }
+  tap_ok(misses == 0, "a freed block is reused by the next request of the same size (%d sizes, %d misses)", checked,
+         misses);
+
+  /* A "training step": the same list of sizes allocated, then freed, again and again. */
+  const size_t sizes[] = {15552, 16384, 12288, 3 * 256 * 256 * 4, 4 * 64 * 128 * 128 * 4 - 100, 1000, 255, 257};
+  const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+  void *ptrs[8];
+  size_t after_first = 0;
+  for (int step = 0; step < 5; step++) {
+    for (int i = 0; i < ns; i++) ptrs[i] = st_mem_alloc(cpu, sizes[i], "step tensor");
+    for (int i = 0; i < ns; i++) st_mem_free(cpu, ptrs[i]);
+    if (step == 0) after_first = st_mem_get_stats(cpu).n_system_allocs;
+  }
+  st_mem_stats s = st_mem_get_stats(cpu);
+  tap_ok(s.n_system_allocs == after_first, "repeated steps allocate from the system only in the first (%zu, then %zu)",
+         after_first, s.n_system_allocs);
+  tap_ok(s.in_use == 0 && s.cached > 0, "with everything freed, nothing is in use and blocks are cached");
+
+  /* Live blocks are distinct, aligned and at least the size asked for. */
+  int good = 1;
+  for (int i = 0; i < ns; i++) {
+    ptrs[i] = st_mem_alloc(cpu, sizes[i], "live");
+    good = good && ptrs[i] && ((uintptr_t)ptrs[i] % 64) == 0;
+    memset(ptrs[i], i, sizes[i]); /* ASan (make asan) checks the size */
+  }
+  for (int i = 0; i < ns; i++)
+    for (int j = i + 1; j < ns; j++) good = good && ptrs[i] != ptrs[j];
+  tap_ok(good, "live blocks are distinct, 64-byte aligned and writable to their size");
+  s = st_mem_get_stats(cpu);
+  size_t asked = 0;
+  for (int i = 0; i < ns; i++) asked += sizes[i];
+  tap_ok(s.in_use >= asked && s.in_use <= asked + asked / 4 + 256 * (size_t)ns && s.peak >= s.in_use,
+         "in_use (%zu) covers the %zu bytes asked for, with at most 25%% rounding; peak %zu", s.in_use, asked, s.peak);
+  for (int i = 0; i < ns; i++) st_mem_free(cpu, ptrs[i]);
+
+  st_mem_empty_cache(cpu);
+  s = st_mem_get_stats(cpu);
+  tap_ok(s.cached == 0 && s.in_use == 0, "empty_cache returns every cached block");
+
+  st_mem_fail_after(1);
+  void *p = st_mem_alloc(cpu, 12345, "the test's big tensor");
+  st_mem_fail_after(0);
+  tap_ok(p == NULL && strstr(st_last_error(), "out of memory on cpu") && strstr(st_last_error(), "the test's big tensor"),
+         "an out-of-memory error names the device and the tensor (%s)", st_last_error());
+  return tap_done();
+}
