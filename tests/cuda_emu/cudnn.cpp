@@ -96,6 +96,15 @@ cudnnStatus_t check_geometry(const st_emu_cudnn_tensor *x, const st_emu_cudnn_fi
   return CUDNN_STATUS_SUCCESS;
 }
 
+/* A tensor or filter descriptor: positive sizes, float NCHW (all the emulator has). */
+template <typename D>
+cudnnStatus_t set_4d(D *d, cudnnTensorFormat_t format, cudnnDataType_t type, int a, int b, int c, int e) {
+  if (!d || a <= 0 || b <= 0 || c <= 0 || e <= 0) return CUDNN_STATUS_BAD_PARAM;
+  if (format != CUDNN_TENSOR_NCHW || type != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
+  *d = D{1, a, b, c, e};
+  return CUDNN_STATUS_SUCCESS;
+}
+
 size_t bytes(const st_emu_cudnn_tensor *t) { return (size_t)t->n * t->c * t->h * t->w * sizeof(float); }
 size_t bytes(const st_emu_cudnn_filter *t) { return (size_t)t->k * t->c * t->h * t->w * sizeof(float); }
 
@@ -195,10 +204,7 @@ cudnnStatus_t cudnnDestroyTensorDescriptor(cudnnTensorDescriptor_t d) {
 }
 cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnTensorDescriptor_t d, cudnnTensorFormat_t format, cudnnDataType_t type,
                                          int n, int c, int h, int w) {
-  if (!d || n <= 0 || c <= 0 || h <= 0 || w <= 0) return CUDNN_STATUS_BAD_PARAM;
-  if (format != CUDNN_TENSOR_NCHW || type != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
-  *d = st_emu_cudnn_tensor{1, n, c, h, w};
-  return CUDNN_STATUS_SUCCESS;
+  return set_4d(d, format, type, n, c, h, w);
 }
 
 cudnnStatus_t cudnnCreateFilterDescriptor(cudnnFilterDescriptor_t *d) {
@@ -211,10 +217,7 @@ cudnnStatus_t cudnnDestroyFilterDescriptor(cudnnFilterDescriptor_t d) {
 }
 cudnnStatus_t cudnnSetFilter4dDescriptor(cudnnFilterDescriptor_t d, cudnnDataType_t type, cudnnTensorFormat_t format,
                                          int k, int c, int h, int w) {
-  if (!d || k <= 0 || c <= 0 || h <= 0 || w <= 0) return CUDNN_STATUS_BAD_PARAM;
-  if (format != CUDNN_TENSOR_NCHW || type != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
-  *d = st_emu_cudnn_filter{1, k, c, h, w};
-  return CUDNN_STATUS_SUCCESS;
+  return set_4d(d, format, type, k, c, h, w);
 }
 
 cudnnStatus_t cudnnCreateConvolutionDescriptor(cudnnConvolutionDescriptor_t *d) {
