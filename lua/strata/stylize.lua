@@ -11,13 +11,15 @@ function M.load_model(path, device)
   return net:evaluate()
 end
 
--- Stylizes one image tensor [3,H,W] in 0..255; returns [3,H',W'] (unclipped:
--- image.write rounds and clamps). H' = 4*ceil(ceil(H/2)/2) with 'same' padding.
+-- Stylizes one image tensor [3,H,W] in 0..255 (on the CPU) with a network on
+-- `device`; returns [3,H',W'] on the CPU (unclipped: image.write rounds and
+-- clamps). H' = 4*ceil(ceil(H/2)/2) with 'same' padding.
 function M.image(net, img, device)
   local x = img:view({ 1, img:size(1), img:size(2), img:size(3) })
   if device and device ~= "cpu" then x = x:to(device) end
   if net.input_scale and net.input_scale ~= 1 then x = strata_ops.affine(x, net.input_scale, 0) end
   local y = net:forward(x)
+  if device and device ~= "cpu" then y = y:to("cpu") end
   return y:view({ y:size(2), y:size(3), y:size(4) })
 end
 

@@ -4,7 +4,8 @@
 # its logged losses match the CPU run's within 1e-4 relative for the first 5
 # iterations and within 2e-2 after that; both runs lower the total loss; no
 # cudaMalloc after the first iteration; the trained model stylizes on the
-# device as on the CPU (to one 8-bit level).
+# device as on the CPU (to one 8-bit level); the depth-map L2 evaluation on
+# the device gives the CPU's numbers.
 #
 # Why two tolerances: the devices sum convolutions in different orders, so
 # the first losses differ by ~1e-6, and training amplifies such differences
@@ -91,6 +92,21 @@ LUA
 d=$(bin/strata run "$tmp/imgdiff.lua" "$tmp/cpu.png" "$tmp/cuda.png" 2>&1)
 awk -v d="$d" 'BEGIN { exit !(d != "" && d + 0 <= 1) }'
 ok $? "cuda stylization equals the CPU's to one 8-bit level (max difference $d)"
+
+# The paper's evaluation (depth-map L2 of the two models) on the device
+# equals the CPU's: mean L2s and ratio within 1e-3 relative.
+bin/strata weights random fcrn "$tmp/fcrn.h5" --width-div 16 --seed 5 >/dev/null
+for dev in cpu cuda; do
+  bin/strata eval experiments/depth_l2.lua --set name=eval_$dev --set "images=$tmp/images" --set size=64 \
+    --set "baseline=$tmp/results/tiny/cpu/model.h5" --set "depth_aware=$tmp/results/tiny/cuda/model.h5" \
+    --set "depth.weights=$tmp/fcrn.h5" --set device=$dev --set "output.dir=$tmp/eval" >"$tmp/eval_$dev.out" 2>&1
+  ok $? "eval on $dev exits 0"
+done
+paste -d, <(grep '^mean,' "$tmp/eval/eval_cpu/metrics.csv") <(grep '^mean,' "$tmp/eval/eval_cuda/metrics.csv") | awk -F, '
+  { for (i = 2; i <= 4; i++) { a = $i; b = $(i + 8); d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a
+      if (!(m > 0) || d > 1e-3 * m) { print "column " i ": cpu " a ", cuda " b; bad = 1 } } ; seen = 1 }
+  END { exit !(seen && !bad) }' >"$tmp/eval_cmp.out"
+ok $? "eval on cuda gives the CPU's mean L2s and ratio within 1e-3 ($(cat "$tmp/eval_cmp.out"))"
 
 echo "1..$n"
 exit $fail
