@@ -1,9 +1,11 @@
 /* CUDA emulator: running a kernel's grid on the CPU.
  *
  * Blocks run one after another. Within a block every thread is a fiber (its
- * own stack; switches with _setjmp/_longjmp, which unlike swapcontext make no
- * system call), so a thread that reaches __syncthreads or a warp shuffle
- * waits there until the rest of its block or warp arrives, as on a GPU.
+ * own stack; switches with GCC's __builtin_setjmp/__builtin_longjmp, which
+ * unlike swapcontext make no system call and unlike longjmp are not
+ * intercepted by ASan, whose handler makes one per jump), so a thread that
+ * reaches __syncthreads or a warp shuffle waits there until the rest of its
+ * block or warp arrives, as on a GPU.
  * Threads that never meet at a barrier they must all reach (a divergent
  * __syncthreads, a shuffle with a lane missing) stop the program with a
  * message instead of hanging.
@@ -11,10 +13,8 @@
  * Speed: block 0 always runs as fibers; when it used no barrier or shuffle,
  * the kernel's other blocks run their threads as plain calls. A kernel whose
  * later blocks then reach a barrier stops with a message (none of ours do). */
-#undef _FORTIFY_SOURCE /* longjmp between fiber stacks trips glibc's fortified check */
 #include <cuda_runtime.h>
 
-#include <csetjmp>
 #include <cstdlib>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -43,7 +43,7 @@ namespace {
 enum state { READY, WAIT_BLOCK, WAIT_WARP, DONE };
 
 struct fiber {
-  jmp_buf jb;
+  void *jb[5]; /* __builtin_setjmp's buffer */
   ucontext_t start;
   char *stack;
   state st;
@@ -52,12 +52,12 @@ struct fiber {
   void *asan_fake_stack;
 };
 
-const size_t STACK_BYTES = 256 * 1024;
+const size_t STACK_BYTES = 64 * 1024;
 
 /* Fibers by thread index, made once and kept (never moved: a parked fiber's
  * context lives in it; never destroyed, so LSan sees them live at exit). */
 std::vector<fiber *> &fibers = *new std::vector<fiber *>;
-jmp_buf scheduler;
+void *scheduler[5];
 int cur = -1;          /* running fiber, -1 outside fiber mode */
 int nthreads;
 bool fiber_mode, used_sync;
@@ -87,6 +87,13 @@ void set_thread(int t) {
 
 void yield();
 
+/* To the context saved in buf (never returns). Not inlined: GCC wants
+ * __builtin_longjmp outside the function of the matching __builtin_setjmp.
+ * Neither noreturn (declared or inferred: noipa) nor instrumented, or ASan
+ * calls its handler for abandoned stacks (a system call) at every switch;
+ * no stack is abandoned: each fiber is resumed where it left. */
+__attribute__((noipa, no_sanitize_address)) void jump_to(void **buf) { __builtin_longjmp(buf, 1); }
+
 /* A fiber's whole life: run one emulated thread, park, and when restarted
  * (st set to READY again by a later block) run the next. Creating a fiber
  * costs a system call (setcontext), so fibers are made once and reused. */
@@ -102,29 +109,33 @@ void fiber_entry() {
 /* Back to the scheduler; returns when this fiber is resumed. */
 void yield() {
   fiber *f = fibers[cur];
-  if (_setjmp(f->jb) == 0) {
+  if (__builtin_setjmp(f->jb) == 0) {
     SWITCH_START(&f->asan_fake_stack, main_bottom, main_size);
-    _longjmp(scheduler, 1);
+    jump_to(scheduler);
   }
   SWITCH_FINISH(f->asan_fake_stack, nullptr, nullptr);
 }
 
+/* Enters fiber t: starts it the first time, else continues it where it
+ * yielded. Never returns; the fiber jumps back into resume(). */
+__attribute__((noipa)) void enter(int t) {
+  fiber *f = fibers[t];
+  SWITCH_START(&sched_fake_stack, f->stack, STACK_BYTES);
+  if (!f->started) {
+    f->started = true;
+    getcontext(&f->start);
+    f->start.uc_stack.ss_sp = f->stack;
+    f->start.uc_stack.ss_size = STACK_BYTES;
+    f->start.uc_link = nullptr;
+    makecontext(&f->start, fiber_entry, 0);
+    setcontext(&f->start);
+  }
+  jump_to(f->jb);
+}
+
 /* Switches to fiber t; returns when it yields. */
 void resume(int t) {
-  fiber *f = fibers[t];
-  if (_setjmp(scheduler) == 0) {
-    SWITCH_START(&sched_fake_stack, f->stack, STACK_BYTES);
-    if (!f->started) {
-      f->started = true;
-      getcontext(&f->start);
-      f->start.uc_stack.ss_sp = f->stack;
-      f->start.uc_stack.ss_size = STACK_BYTES;
-      f->start.uc_link = nullptr;
-      makecontext(&f->start, fiber_entry, 0);
-      setcontext(&f->start);
-    }
-    _longjmp(f->jb, 1);
-  }
+  if (__builtin_setjmp(scheduler) == 0) enter(t);
   SWITCH_FINISH(sched_fake_stack, nullptr, nullptr);
 }
 

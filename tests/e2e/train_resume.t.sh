@@ -2,7 +2,9 @@
 # End to end on a tiny problem: training lowers the loss; a run killed with
 # SIGKILL and rerun resumes from its last checkpoint and ends with exactly the
 # weights of an uninterrupted run; the outputs are all there.
+# STRATA_TEST_DEVICE=cuda runs it all on the GPU (tests/gpu/train_resume_gpu.t.sh).
 set -u
+dev=${STRATA_TEST_DEVICE:-cpu}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0; fail=0
@@ -11,7 +13,7 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 bin/strata run tests/e2e/tiny_data.lua "$tmp" || { echo "1..0 # SKIP cannot make data"; exit 1; }
 bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
 common=(--set "data.train=$tmp/images" --set "style.image=$tmp/style.png" --set "vgg.weights=$tmp/vgg.h5"
-        --set "output.dir=$tmp/results" --set "sample.image=$tmp/images/1.png")
+        --set "output.dir=$tmp/results" --set "sample.image=$tmp/images/1.png" --set "device=$dev")
 
 # 1. An uninterrupted run.
 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set run=a >"$tmp/a.out" 2>&1
@@ -20,6 +22,7 @@ a=$tmp/results/tiny/a
 for f in experiment.lua log.csv model.h5 report.md; do
   [ -s "$a/$f" ]; ok $? "run writes $f"
 done
+grep -q "training tiny/a on $dev" "$tmp/a.out"; ok $? "it trains on $dev"
 grep -q "RANDOM" "$a/report.md"; ok $? "report says the VGG weights are random"
 grep -q "RANDOM" "$tmp/a.out"; ok $? "progress output says the VGG weights are random"
 grep -q "it/s | ETA" "$tmp/a.out"; ok $? "progress lines show it/s and ETA"
@@ -32,7 +35,7 @@ ls "$a/checkpoints" | grep -q ckpt_00000030.h5; ok $? "checkpoints are written"
 b=$tmp/results/tiny/b
 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set run=b >"$tmp/b1.out" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do  # up to 150 s: slow builds (sanitizers, the CUDA emulator)
   [ -e "$b/checkpoints/ckpt_00000010.h5" ] && break
   sleep 0.05
 done

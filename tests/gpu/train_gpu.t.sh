@@ -18,15 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 n=0; fail=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 
-cat >"$tmp/cuda.lua" <<'LUA'
-local strata = require "strata"
-local ok = strata.sys.cuda_available()
-print(ok and "yes" or "no")
-LUA
-if [ "$(bin/strata run "$tmp/cuda.lua" 2>/dev/null)" != yes ]; then
-  echo "1..0 # SKIP no CUDA device"
-  exit 0
-fi
+. tests/gpu/have_cuda.sh
 
 bin/strata run tests/e2e/tiny_data.lua "$tmp" || { echo "1..0 # SKIP cannot make data"; exit 1; }
 bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
