@@ -3,8 +3,9 @@
  *
  * Device memory comes from malloc and is tracked by address, so every copy,
  * memset and kernel pointer argument can be checked against it. Knobs for
- * tests: STRATA_CUDA_EMU_DEVICES (how many devices, default 1; 0 = no device)
- * and STRATA_CUDA_EMU_MEMORY (bytes per device, default 4 GiB).
+ * tests: STRATA_CUDA_EMU_DEVICES (how many devices, default 1; 0 = no device;
+ * CUDA_VISIBLE_DEVICES narrows them as on a GPU machine) and
+ * STRATA_CUDA_EMU_MEMORY (bytes per device, default 4 GiB).
  * STRATA_CUDA_EMU_STATS=FILE writes at exit what the program asked of the
  * "GPU": cudaMalloc calls, copies by direction (a device-to-host copy is a
  * synchronisation on a real GPU), kernel launches by kernel, cuDNN and
@@ -50,9 +51,23 @@ long env_long(const char *name, long dflt) {
   return s && *s ? strtol(s, nullptr, 0) : dflt;
 }
 
+/* STRATA_CUDA_EMU_DEVICES, narrowed by CUDA_VISIBLE_DEVICES as the driver
+ * does: the listed ordinals, up to the first that does not exist. */
 int device_count() {
   long n = env_long("STRATA_CUDA_EMU_DEVICES", 1);
-  return n < 0 ? 0 : n > 16 ? 16 : (int)n;
+  n = n < 0 ? 0 : n > 16 ? 16 : n;
+  const char *vis = getenv("CUDA_VISIBLE_DEVICES");
+  if (!vis) return (int)n;
+  int seen = 0;
+  for (const char *p = vis; *p;) {
+    char *end;
+    long i = strtol(p, &end, 10);
+    if (end == p || i < 0 || i >= n) break;
+    seen++;
+    p = *end == ',' ? end + 1 : end;
+    if (*end != ',' && *end) break;
+  }
+  return seen;
 }
 
 size_t capacity() { return (size_t)env_long("STRATA_CUDA_EMU_MEMORY", 4l << 30); }
