@@ -4,11 +4,7 @@
 # images closer to the originals' than a baseline trained without it; the
 # evaluation writes its table, figure and loss curves. (Random networks: this
 # checks the mechanism, not the paper's numbers.)
-set -u
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. tests/tap.sh
 
 bin/strata run tests/e2e/tiny_data.lua "$tmp" >/dev/null
 bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
@@ -36,5 +32,4 @@ ok $? "depth-aware / baseline mean depth-map L2 on the training images is below 
 [ "$(grep -c '\.png,' "$e/metrics.csv")" -eq 8 ]; ok $? "one row per image (8) plus the mean"
 grep -q "RANDOM" "$e/report.md"; ok $? "the report says the networks are random"
 
-echo "1..$n"
-exit $fail
+tap_end

@@ -4,11 +4,7 @@
 # finished runs, and redoes (resumes) only a run whose model.h5 is gone;
 # eval.csv metrics join the summary; --slurm writes a job array and runs
 # nothing; a random sweep draws reproducible values in range.
-set -u
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. tests/tap.sh
 
 bin/strata run tests/e2e/tiny_data.lua "$tmp" || { echo "1..0 # SKIP cannot make data"; exit 1; }
 bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
@@ -116,5 +112,4 @@ bin/strata sweep "$tmp/bad2.lua" >"$tmp/7b.out" 2>&1
 [ $? -eq 1 ] && grep -q "unknown sweep key 'grids' (did you mean 'grid'?)" "$tmp/7b.out"
 ok $? "a misspelt sweep key is named"
 
-echo "1..$n"
-exit $fail
+tap_end

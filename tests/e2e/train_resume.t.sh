@@ -3,12 +3,8 @@
 # SIGKILL and rerun resumes from its last checkpoint and ends with exactly the
 # weights of an uninterrupted run; the outputs are all there.
 # STRATA_TEST_DEVICE=cuda runs it all on the GPU (tests/gpu/train_resume_gpu.t.sh).
-set -u
 dev=${STRATA_TEST_DEVICE:-cpu}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. tests/tap.sh
 
 bin/strata run tests/e2e/tiny_data.lua "$tmp" || { echo "1..0 # SKIP cannot make data"; exit 1; }
 bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
@@ -73,5 +69,4 @@ bin/strata run tests/e2e/tiny.lua "${common[@]}" --set loss.content.layer=relu9_
 [ $? -eq 1 ] && grep -q "no layer 'relu9_9'" "$tmp/e2.out"
 ok $? "a missing layer name is an error naming it"
 
-echo "1..$n"
-exit $fail
+tap_end

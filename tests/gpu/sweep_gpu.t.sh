@@ -4,11 +4,7 @@
 # finish; the summary lists them done; a run's losses equal the same run
 # made alone on the device (CUDA runs are deterministic). Skips without a
 # CUDA device.
-set -u
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. tests/tap.sh
 
 . tests/gpu/have_cuda.sh
 
@@ -41,5 +37,4 @@ bin/strata run tests/e2e/tiny.lua --set "data.train=$tmp/images" --set "style.im
 cmp -s <(cut -d, -f1-7 "$s/loss.tv.weight=200/log.csv") <(cut -d, -f1-7 "$tmp/alone/tiny/default/log.csv")
 ok $? "the swept run's losses equal the same run made alone on the device"
 
-echo "1..$n"
-exit $fail
+tap_end

@@ -12,11 +12,7 @@
 # (Adam's normalised steps) to ~1e-3 by iteration 15 (measured with the CUDA
 # emulator, make test-cuda-emu). A bug shows from the first iteration.
 # Skips without a CUDA device.
-set -u
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0; fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. tests/tap.sh
 
 . tests/gpu/have_cuda.sh
 
@@ -100,5 +96,4 @@ paste -d, <(grep '^mean,' "$tmp/eval/eval_cpu/metrics.csv") <(grep '^mean,' "$tm
   END { exit !(seen && !bad) }' >"$tmp/eval_cmp.out"
 ok $? "eval on cuda gives the CPU's mean L2s and ratio within 1e-3 ($(cat "$tmp/eval_cmp.out"))"
 
-echo "1..$n"
-exit $fail
+tap_end
