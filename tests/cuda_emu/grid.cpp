@@ -10,12 +10,14 @@
  * __syncthreads, a shuffle with a lane missing) stop the program with a
  * message instead of hanging.
  *
- * Speed: block 0 always runs as fibers; when it used no barrier or shuffle,
- * the kernel's other blocks run their threads as plain calls. A kernel whose
- * later blocks then reach a barrier stops with a message (none of ours do). */
+ * Speed: the first block to run always runs as fibers; when it used no
+ * barrier or shuffle, the kernel's other blocks run their threads as plain
+ * calls. A kernel whose later blocks then reach a barrier stops with a
+ * message (none of ours do). */
 #include <cuda_runtime.h>
 
 #include <cstdlib>
+#include <numeric>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -153,7 +155,7 @@ void run_block_fibers() {
   for (int &w : warp_arrived) w = 0;
   for (;;) {
     bool ran = false, all_done = true;
-    for (int t = 0; t < nthreads; t++) {
+    for (int t = nthreads - 1; t >= 0; t--) { /* last thread first: see run_block_plain */
       if (fibers[t]->st != DONE) all_done = false;
       if (fibers[t]->st != READY) continue;
       ran = true;
@@ -173,8 +175,12 @@ void run_block_fibers() {
   cur = -1;
 }
 
+/* Threads run last first and blocks in a scrambled order (st_emu_run_grid):
+ * a GPU promises no order, so a kernel whose result depends on one (a thread
+ * reading what another writes without a barrier, a block reading another
+ * block's output) should fail here rather than pass by luck. */
 void run_block_plain() {
-  for (int t = 0; t < nthreads; t++) {
+  for (int t = nthreads - 1; t >= 0; t--) {
     set_thread(t);
     body(body_ctx);
   }
@@ -182,8 +188,8 @@ void run_block_plain() {
 
 void need_fiber(const char *what) {
   if (!fiber_mode)
-    st_emu_fatal("kernel %s, block (%u,%u,%u) reached %s although block 0 reached none (the emulator runs such "
-                 "blocks without fibers)",
+    st_emu_fatal("kernel %s, block (%u,%u,%u) reached %s although the first block run reached none (the "
+                 "emulator runs such blocks without fibers)",
                  kernel_name, blockIdx.x, blockIdx.y, blockIdx.z, what);
   used_sync = true;
 }
@@ -246,17 +252,23 @@ void st_emu_run_grid(const char *kernel, dim3 grid, dim3 block, void (*fn)(void 
   blockDim = block;
   nthreads = (int)(block.x * block.y * block.z);
   bool plain = false;
-  for (unsigned z = 0; z < grid.z; z++)
-    for (unsigned y = 0; y < grid.y; y++)
-      for (unsigned x = 0; x < grid.x; x++) {
-        blockIdx.x = x, blockIdx.y = y, blockIdx.z = z;
-        fiber_mode = !plain;
-        used_sync = false;
-        if (plain)
-          run_block_plain();
-        else
-          run_block_fibers();
-        if (!used_sync) plain = true;
-      }
+  /* Block k runs (a * k + c) mod total: a permutation when gcd(a, total) = 1. */
+  const uint64_t total = (uint64_t)grid.x * grid.y * grid.z;
+  uint64_t a = 7919;
+  while (std::gcd(a, total) != 1) a += 2;
+  const uint64_t c = total / 3;
+  for (uint64_t k = 0; k < total; k++) {
+    const uint64_t b = (uint64_t)(((unsigned __int128)a * k + c) % total);
+    blockIdx.x = (unsigned)(b % grid.x);
+    blockIdx.y = (unsigned)(b / grid.x % grid.y);
+    blockIdx.z = (unsigned)(b / ((uint64_t)grid.x * grid.y));
+    fiber_mode = !plain;
+    used_sync = false;
+    if (plain)
+      run_block_plain();
+    else
+      run_block_fibers();
+    if (!used_sync) plain = true;
+  }
   fiber_mode = false;
 }
