@@ -19,4 +19,9 @@ void st_gpu_free(int index, void *ptr);
 int st_gpu_memcpy(void *dst, st_device ddev, const void *src, st_device sdev, size_t nbytes);
 int st_gpu_memset(void *dst, int index, int byte, size_t nbytes);
 
+/* Allows (on != 0) or forbids TF32 tensor-core math in GPU convolutions and
+ * GEMMs (default: forbidden, unless STRATA_TF32=1). No effect in a CPU-only
+ * build. Returns 0, or -1 with an error. */
+int st_gpu_set_tf32(int on);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "gpu.h"
+#include "kernels/cuda/tf32.h"
 
 static int count = -1;
 static char reason[256];
@@ -63,3 +64,5 @@ int st_gpu_memset(void *dst, int index, int byte, size_t nbytes) {
   if (e != cudaSuccess) return st_error("%s:%d: cudaMemset failed: %s", __FILE__, __LINE__, cudaGetErrorString(e));
   return 0;
 }
+
+int st_gpu_set_tf32(int on) { return st_cuda_set_tf32(on); }

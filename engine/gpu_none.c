@@ -19,3 +19,8 @@ int st_gpu_memset(void *dst, int index, int byte, size_t nbytes) {
   (void)dst; (void)index; (void)byte; (void)nbytes;
   return st_error("%s", st_gpu_unavailable_reason());
 }
+
+int st_gpu_set_tf32(int on) {
+  (void)on; /* TF32 is a GPU tensor-core format; the CPU build always computes in float32 */
+  return 0;
+}

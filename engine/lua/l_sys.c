@@ -93,6 +93,14 @@ static int l_memory_stats(lua_State *L) {
   return 1;
 }
 
+/* set_tf32(on): TF32 tensor-core math for GPU convolutions and GEMMs from now
+ * on (no effect in a CPU-only build). */
+static int l_set_tf32(lua_State *L) {
+  luaL_checkany(L, 1);
+  if (st_gpu_set_tf32(lua_toboolean(L, 1)) != 0) return lst_error(L);
+  return 0;
+}
+
 static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"mkdir_p", l_mkdir_p},
                                      {"exists", l_exists},
@@ -100,6 +108,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"write_atomic", l_write_atomic},
                                      {"cuda_available", l_cuda_available},
                                      {"memory_stats", l_memory_stats},
+                                     {"set_tf32", l_set_tf32},
                                      {NULL, NULL}};
 
 void lst_open_sys(lua_State *L) {

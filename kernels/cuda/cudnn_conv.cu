@@ -103,6 +103,10 @@ static int plan_get(int dev, const st_cudnn_conv_geom *g, plan **out) {
   return 0;
 }
 
+void st_cudnn_conv_forget_choices(void) {
+  for (int i = 0; i < n_plans; i++) memset(plans[i]->chosen, 0, sizeof plans[i]->chosen);
+}
+
 /* Copies cuDNN's per-direction results into `perf` records. */
 template <typename T>
 static int to_perf(const T *r, int n, perf *out) {

@@ -30,4 +30,8 @@ int st_cudnn_conv_backward_data(int dev, const st_cudnn_conv_geom *g, float *dx,
 int st_cudnn_conv_backward_filter(int dev, const st_cudnn_conv_geom *g, float *dw, const float *x, const float *dy,
                                   float beta);
 
+/* Forgets every plan's chosen algorithms (they are chosen again on next use),
+ * after the math policy changed (st_cuda_set_tf32). */
+void st_cudnn_conv_forget_choices(void);
+
 #endif

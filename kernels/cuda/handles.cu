@@ -7,17 +7,34 @@
 #include <string.h>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/cudnn_conv.h"
+#include "kernels/cuda/tf32.h"
 
 static cudnnHandle_t cudnn_handles[ST_CUDA_MAX_DEVICES];
 static cublasHandle_t cublas_handles[ST_CUDA_MAX_DEVICES];
 
+static int tf32 = -1; /* -1: not decided yet (STRATA_TF32 decides) */
+
 int st_cuda_tf32_allowed(void) {
-  static int allowed = -1;
-  if (allowed < 0) {
+  if (tf32 < 0) {
     const char *s = getenv("STRATA_TF32");
-    allowed = s && strcmp(s, "1") == 0;
+    tf32 = s && strcmp(s, "1") == 0;
   }
-  return allowed;
+  return tf32;
+}
+
+static cublasMath_t cublas_math(void) {
+  return st_cuda_tf32_allowed() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+}
+
+extern "C" int st_cuda_set_tf32(int on) {
+  on = on != 0;
+  if (tf32 == on) return 0;
+  tf32 = on;
+  for (int d = 0; d < ST_CUDA_MAX_DEVICES; d++)
+    if (cublas_handles[d]) ST_CUBLAS_CHECK(cublasSetMathMode(cublas_handles[d], cublas_math()));
+  st_cudnn_conv_forget_choices(); /* chosen under the other math policy */
+  return 0;
 }
 
 int st_cuda_use_device(int dev) {
@@ -45,7 +62,7 @@ int st_cuda_cublas(int dev, cublasHandle_t *out) {
   if (!cublas_handles[dev]) {
     cublasHandle_t h;
     ST_CUBLAS_CHECK(cublasCreate(&h));
-    cublasStatus_t s = cublasSetMathMode(h, st_cuda_tf32_allowed() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+    cublasStatus_t s = cublasSetMathMode(h, cublas_math());
     if (s != CUBLAS_STATUS_SUCCESS) {
       cublasDestroy(h);
       return st_error("%s:%d: cublasSetMathMode failed: %s", __FILE__, __LINE__, cublasGetStatusString(s));

@@ -12,6 +12,7 @@ function M.defaults()
     run = "default",                 -- results/<name>/<run>/
     seed = 1,
     device = "cpu",
+    precision = "fp32",              -- "tf32": TF32 tensor cores for GPU convolutions and GEMMs (faster, ~1e-3)
     data = {
       train = "data/train2014",      -- folder of training images (searched recursively)
       size = 256,                    -- squash to size x size

@@ -125,6 +125,11 @@ function M.train(exp, opts)
   core.sys.write_atomic(run_dir .. "/experiment.lua", "return " .. experiment.serialize(exp) .. "\n")
 
   local device = pick_device(exp.device)
+  if exp.precision ~= "fp32" and exp.precision ~= "tf32" then
+    util.fail("precision: expected \"fp32\" or \"tf32\", got \"%s\"", tostring(exp.precision))
+  end
+  -- The experiment decides the GPU math (STRATA_TF32 only sets the default elsewhere).
+  if device ~= "cpu" then core.sys.set_tf32(exp.precision == "tf32") end
   local rng = core.rng(exp.seed)
   local net = transformer.build({ channels = exp.model.channels, blocks = exp.model.blocks,
     padding = exp.model.padding, eps = exp.model.eps, device = device })
@@ -132,6 +137,9 @@ function M.train(exp, opts)
 
   local terms = build_losses(exp)
   local notes = {}
+  if device == "cpu" and exp.precision == "tf32" then
+    notes[#notes + 1] = "precision = \"tf32\" applies to GPUs only; this CPU run computes in float32"
+  end
   -- The loss networks the terms read, with the layers each needs.
   local nets = {}
   for _, t in ipairs(terms) do
@@ -191,8 +199,8 @@ function M.train(exp, opts)
   core.sys.write_atomic(run_dir .. "/log.csv", table.concat(rows, "\n") .. "\n")
   local log = assert(io.open(run_dir .. "/log.csv", "a"))
   for _, n in ipairs(notes) do log_line("NOTE: %s", n) end
-  log_line("training %s/%s on %s: %d iterations (%d images, batch %d, %dx%d), %d parameters",
-    exp.name, exp.run, device, total_iters, ds:count(), exp.data.batch, exp.data.size, exp.data.size,
+  log_line("training %s/%s on %s (%s): %d iterations (%d images, batch %d, %dx%d), %d parameters",
+    exp.name, exp.run, device, device == "cpu" and "fp32" or exp.precision, total_iters, ds:count(), exp.data.batch, exp.data.size, exp.data.size,
     (function() local n = 0 for _, p in ipairs(params) do n = n + p.module.params[p.key]:numel() end return n end)())
 
   local sched = exp.schedule
@@ -308,7 +316,8 @@ function M.train(exp, opts)
     "# " .. exp.name .. " / " .. exp.run, "",
     string.format("- iterations: %d (%d this session, %.1f s, %.2f it/s)", total_iters, total_iters - start, elapsed,
       (total_iters - start) / math.max(elapsed, 1e-9)),
-    string.format("- device: %s; data: %s (%d images, %d skipped)", device, exp.data.train, ds:count(), ds:skipped()),
+    string.format("- device: %s (%s); data: %s (%d images, %d skipped)", device,
+      device == "cpu" and "fp32" or exp.precision, exp.data.train, ds:count(), ds:skipped()),
     string.format("- memory on %s: peak %.1f MiB; the allocator last asked the system for memory at iteration %d",
       device, core.sys.memory_stats(device).peak / 2 ^ 20, last_alloc_it),
     string.format("- final losses: content %.6g, style %.6g, tv %.6g, depth %.6g, total %.6g", last.content or 0,

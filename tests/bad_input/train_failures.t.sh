@@ -57,6 +57,14 @@ tiny inj ""; rc=$?
 [ "$rc" -eq 0 ] && grep -q "resuming .* from $ckpt" "$tmp/inj.out" && [ -s "$tmp/results/tiny/inj/model.h5" ]
 ok $? "a rerun resumes from it and finishes"
 
+# a3. A precision that does not exist; TF32 asked of a CPU run.
+tiny prec "" --set precision=fp16 --set schedule.iterations=2; rc=$?
+one_error prec '^strata: precision: expected "fp32" or "tf32", got "fp16"$'
+ok $? "precision = fp16 is an error naming the choices" || show "$tmp/prec.err"
+tiny tf32cpu "" --set precision=tf32 --set schedule.iterations=2; rc=$?
+[ "$rc" -eq 0 ] && grep -q 'applies to GPUs only' "$tmp/tf32cpu.out" && grep -q 'on cpu (fp32)' "$tmp/tf32cpu.out"
+ok $? "precision = tf32 on the CPU trains in float32 and says so"
+
 # b1. The disk fills up while the second checkpoint is written.
 tiny ref ""; rc=$?
 size=$(stat -c %s "$tmp/results/tiny/ref/checkpoints/ckpt_00000010.h5")

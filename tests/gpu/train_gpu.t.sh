@@ -62,6 +62,17 @@ for f in "$cpu" "$cuda"; do
   ok $? "the total loss falls over the run ($(basename "$(dirname "$f")"))"
 done
 
+# precision = "tf32": TF32 tensor cores change the losses (by ~1e-3 at most
+# on the first iteration), so the setting reaches cuDNN and cuBLAS.
+bin/strata run tests/e2e/tiny.lua "${common[@]}" --set device=cuda --set run=tf32 --set precision=tf32 \
+  --set schedule.iterations=3 >"$tmp/tf32.out" 2>&1
+ok $? "a tf32 run exits 0"
+grep -q "on cuda (tf32)" "$tmp/tf32.out"; ok $? "it says it trains on cuda in tf32"
+paste -d, <(sed -n 2p "$tmp/results/tiny/cuda/log.csv") <(sed -n 2p "$tmp/results/tiny/tf32/log.csv") | awk -F, '
+  { half = NF / 2; a = $7; b = $(7 + half); d = a - b; if (d < 0) d = -d
+    print "fp32 " a ", tf32 " b; exit !(a != b && d <= 1e-2 * (a < 0 ? -a : a)) }' >"$tmp/tf32_cmp.out"
+ok $? "tf32 changes the first total loss, by at most 1e-2 relative ($(cat "$tmp/tf32_cmp.out"))"
+
 # The caching allocator stops calling cudaMalloc after the first iteration.
 at=$(sed -n 's/.*asked the system for memory at iteration \([0-9]*\).*/\1/p' "$tmp"/results/tiny/cuda/report.md)
 [ -n "$at" ] && [ "$at" -le 1 ]
