@@ -101,12 +101,15 @@ static void expect_fatal(F fn, const char *expect, const char *what) {
 
 int main() {
   int n = 0;
-  tap_ok(cudaGetDeviceCount(&n) == cudaSuccess && n == 1, "one emulated device (%d)", n);
+  cudaError_t ce = cudaGetDeviceCount(&n);
+  tap_ok(ce == cudaSuccess && n == 1, "one emulated device (%d)", n);
   setenv("STRATA_CUDA_EMU_DEVICES", "3", 1);
   setenv("CUDA_VISIBLE_DEVICES", "2,0", 1);
-  tap_ok(cudaGetDeviceCount(&n) == cudaSuccess && n == 2, "CUDA_VISIBLE_DEVICES=2,0 of 3 shows 2 (%d)", n);
+  ce = cudaGetDeviceCount(&n);
+  tap_ok(ce == cudaSuccess && n == 2, "CUDA_VISIBLE_DEVICES=2,0 of 3 shows 2 (%d)", n);
   setenv("CUDA_VISIBLE_DEVICES", "1,7,0", 1);
-  tap_ok(cudaGetDeviceCount(&n) == cudaSuccess && n == 1, "the list stops at an ordinal that does not exist (%d)", n);
+  ce = cudaGetDeviceCount(&n);
+  tap_ok(ce == cudaSuccess && n == 1, "the list stops at an ordinal that does not exist (%d)", n);
   unsetenv("CUDA_VISIBLE_DEVICES");
   unsetenv("STRATA_CUDA_EMU_DEVICES");
 
