@@ -9,31 +9,19 @@
 #include "kernels/cuda/adam.h"
 #endif
 
-/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
-static int has_kernel(const st_tensor *t) {
-#ifdef STRATA_CUDA
-  if (st_tensor_device(t).kind == ST_CUDA) return 1;
-#endif
-  return st_tensor_device(t).kind == ST_CPU;
-}
-
 int st_adam_step(st_tensor *param, const st_tensor *grad, st_tensor *m, st_tensor *v, float lr, float beta1,
                  float beta2, float eps, int64_t t) {
   if (!param) return st_error("st_adam_step: missing tensor param");
-  if (st_check_shape(grad, param->ndim, param->shape, "st_adam_step: grad") != 0 ||
-      st_check_shape(m, param->ndim, param->shape, "st_adam_step: m") != 0 ||
-      st_check_shape(v, param->ndim, param->shape, "st_adam_step: v") != 0 ||
-      st_check_same_device(grad, param, "st_adam_step: grad and param") != 0 ||
-      st_check_same_device(m, param, "st_adam_step: m and param") != 0 ||
-      st_check_same_device(v, param, "st_adam_step: v and param") != 0)
+  if (st_check_placed(grad, param->ndim, param->shape, param, "st_adam_step: grad") != 0 ||
+      st_check_placed(m, param->ndim, param->shape, param, "st_adam_step: m") != 0 ||
+      st_check_placed(v, param->ndim, param->shape, param, "st_adam_step: v") != 0)
     return -1;
   if (t < 1) return st_error("st_adam_step: step t is 1-based, got %lld", (long long)t);
   if (!(beta1 >= 0.0f && beta1 < 1.0f)) return st_error("st_adam_step: beta1 must be in [0, 1), got %g", beta1);
   if (!(beta2 >= 0.0f && beta2 < 1.0f)) return st_error("st_adam_step: beta2 must be in [0, 1), got %g", beta2);
   if (!(eps >= 0.0f) || !isfinite(eps)) return st_error("st_adam_step: eps must be finite and >= 0, got %g", eps);
   if (!isfinite(lr)) return st_error("st_adam_step: lr must be finite, got %g", lr);
-  if (!has_kernel(param))
-    return st_error("st_adam_step: no kernel for tensors on %s yet (CPU only)", st_device_name(st_tensor_device(param)));
+  if (st_check_kernel(param, "st_adam_step")) return -1;
   double bc1 = 1.0 - pow((double)beta1, (double)t), bc2 = 1.0 - pow((double)beta2, (double)t);
   /* beta2 = 0 with eps = 0 and a zero gradient would divide 0 by 0; that is
    * the caller's choice, as in torch. */

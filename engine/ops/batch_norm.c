@@ -13,8 +13,7 @@
 /* t, when present, is [C] on x's device. */
 static int check_vec(const st_tensor *t, int64_t C, const st_tensor *x, const char *what) {
   if (!t) return 0;
-  if (st_check_shape(t, 1, &C, what)) return -1;
-  return st_check_same_device(t, x, what);
+  return st_check_placed(t, 1, &C, x, what);
 }
 
 static int check_eps(float eps, const char *fn) {
@@ -40,8 +39,7 @@ static int forward(st_tensor *y, const st_tensor *x, const st_tensor *mean, cons
   const char *fn = "st_batch_norm_forward";
   if (st_check_ndim(x, 4, "st_batch_norm_forward: x")) return -1;
   const int64_t C = x->shape[1];
-  if (st_check_shape(y, 4, x->shape, "st_batch_norm_forward: y")) return -1;
-  if (st_check_same_device(y, x, "st_batch_norm_forward: y")) return -1;
+  if (st_check_placed(y, 4, x->shape, x, "st_batch_norm_forward: y")) return -1;
   if (!mean || !var) return st_error("%s: mean and var are required", fn);
   if (check_vec(mean, C, x, "st_batch_norm_forward: mean") || check_vec(var, C, x, "st_batch_norm_forward: var") ||
       check_vec(gamma, C, x, "st_batch_norm_forward: gamma") || check_vec(beta, C, x, "st_batch_norm_forward: beta"))
@@ -66,13 +64,9 @@ static int backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st
   const char *fn = "st_batch_norm_backward";
   if (st_check_ndim(dy, 4, "st_batch_norm_backward: dy")) return -1;
   const int64_t C = dy->shape[1];
-  if (dx && (st_check_shape(dx, 4, dy->shape, "st_batch_norm_backward: dx") ||
-             st_check_same_device(dx, dy, "st_batch_norm_backward: dx")))
-    return -1;
+  if (dx && st_check_placed(dx, 4, dy->shape, dy, "st_batch_norm_backward: dx")) return -1;
   if (dgamma && !x) return st_error("%s: x (the forward input) is required for dgamma", fn);
-  if (x && (st_check_shape(x, 4, dy->shape, "st_batch_norm_backward: x") ||
-            st_check_same_device(x, dy, "st_batch_norm_backward: x")))
-    return -1;
+  if (x && st_check_placed(x, 4, dy->shape, dy, "st_batch_norm_backward: x")) return -1;
   if (!mean || !var) return st_error("%s: mean and var are required", fn);
   if (check_vec(mean, C, dy, "st_batch_norm_backward: mean") || check_vec(var, C, dy, "st_batch_norm_backward: var") ||
       check_vec(gamma, C, dy, "st_batch_norm_backward: gamma") ||

@@ -96,11 +96,10 @@ int st_conv2d_forward(st_tensor *y, const st_tensor *x, const st_tensor *w, cons
   int64_t ys[4];
   if (describe(x, w, p, &d, "conv2d forward") != 0) return -1;
   out_shape(&d, ys);
-  if (st_check_shape(y, 4, ys, "conv2d forward y") || st_check_same_device(y, x, "conv2d forward y and x")) return -1;
+  if (st_check_placed(y, 4, ys, x, "conv2d forward y")) return -1;
   if (b) {
     int64_t bs[1] = {d.K};
-    if (st_check_shape(b, 1, bs, "conv2d forward b") || st_check_same_device(b, x, "conv2d forward b and x"))
-      return -1;
+    if (st_check_placed(b, 1, bs, x, "conv2d forward b")) return -1;
   }
   st_device dev = st_tensor_device(x);
   if (dev.kind == ST_CPU)
@@ -120,18 +119,12 @@ int st_conv2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, const st_ten
   int64_t ys[4];
   if (describe(x, w, p, &d, "conv2d backward") != 0) return -1;
   out_shape(&d, ys);
-  if (st_check_shape(dy, 4, ys, "conv2d backward dy") || st_check_same_device(dy, x, "conv2d backward dy and x"))
-    return -1;
-  if (dx && (st_check_shape(dx, 4, x->shape, "conv2d backward dx") ||
-             st_check_same_device(dx, x, "conv2d backward dx and x")))
-    return -1;
-  if (dw && (st_check_shape(dw, 4, w->shape, "conv2d backward dw") ||
-             st_check_same_device(dw, x, "conv2d backward dw and x")))
-    return -1;
+  if (st_check_placed(dy, 4, ys, x, "conv2d backward dy")) return -1;
+  if (dx && st_check_placed(dx, 4, x->shape, x, "conv2d backward dx")) return -1;
+  if (dw && st_check_placed(dw, 4, w->shape, x, "conv2d backward dw")) return -1;
   if (db) {
     int64_t bs[1] = {d.K};
-    if (st_check_shape(db, 1, bs, "conv2d backward db") || st_check_same_device(db, x, "conv2d backward db and x"))
-      return -1;
+    if (st_check_placed(db, 1, bs, x, "conv2d backward db")) return -1;
   }
   st_device dev = st_tensor_device(x);
   if (dev.kind == ST_CPU)

@@ -25,24 +25,14 @@ int st_gram_shape(const st_tensor *x, int64_t out[3]) {
   return 0;
 }
 
-/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
-static int cpu_only(const st_tensor *t, const char *op) {
-#ifdef STRATA_CUDA
-  if (st_tensor_device(t).kind == ST_CUDA) return 0;
-#endif
-  if (st_tensor_device(t).kind != ST_CPU)
-    return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(t)));
-  return 0;
-}
-
 static float gram_scale(const st_tensor *x) {
   return (float)(1.0 / ((double)x->shape[1] * (double)x->shape[2] * (double)x->shape[3]));
 }
 
 int st_gram_forward(st_tensor *g, const st_tensor *x) {
   int64_t out[3];
-  if (st_gram_shape(x, out) != 0 || st_check_shape(g, 3, out, "st_gram_forward: g") != 0 ||
-      st_check_same_device(g, x, "st_gram_forward: g and x") != 0 || cpu_only(x, "st_gram_forward") != 0)
+  if (st_gram_shape(x, out) != 0 || st_check_placed(g, 3, out, x, "st_gram_forward: g") != 0 ||
+      st_check_kernel(x, "st_gram_forward") != 0)
     return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(x).kind == ST_CUDA)
@@ -56,12 +46,11 @@ int st_gram_forward(st_tensor *g, const st_tensor *x) {
 
 int st_gram_backward(st_tensor *dx, const st_tensor *dg, const st_tensor *x) {
   int64_t out[3];
-  if (st_gram_shape(x, out) != 0 || st_check_shape(dg, 3, out, "st_gram_backward: dg") != 0 ||
-      st_check_same_device(dg, x, "st_gram_backward: dg and x") != 0 || cpu_only(x, "st_gram_backward") != 0)
+  if (st_gram_shape(x, out) != 0 || st_check_placed(dg, 3, out, x, "st_gram_backward: dg") != 0 ||
+      st_check_kernel(x, "st_gram_backward") != 0)
     return -1;
   if (!dx) return 0;
-  if (st_check_shape(dx, 4, x->shape, "st_gram_backward: dx") != 0 ||
-      st_check_same_device(dx, x, "st_gram_backward: dx and x") != 0)
+  if (st_check_placed(dx, 4, x->shape, x, "st_gram_backward: dx") != 0)
     return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(x).kind == ST_CUDA)

@@ -14,8 +14,7 @@
 /* t, when present, has shape [n] (ndim 1) or [n0, n1] (ndim 2) and x's device. */
 static int check_opt(const st_tensor *t, int ndim, const int64_t *shape, const st_tensor *x, const char *what) {
   if (!t) return 0;
-  if (st_check_shape(t, ndim, shape, what)) return -1;
-  return st_check_same_device(t, x, what);
+  return st_check_placed(t, ndim, shape, x, what);
 }
 
 static int check_x(const st_tensor *x, const char *what) {
@@ -30,8 +29,7 @@ int st_instance_norm_forward(st_tensor *y, st_tensor *mean, st_tensor *rstd, con
                              const st_tensor *gamma, const st_tensor *beta, float eps) {
   if (check_x(x, "st_instance_norm_forward: x")) return -1;
   const int64_t N = x->shape[0], C = x->shape[1], nc[2] = {N, C};
-  if (st_check_shape(y, 4, x->shape, "st_instance_norm_forward: y")) return -1;
-  if (st_check_same_device(y, x, "st_instance_norm_forward: y")) return -1;
+  if (st_check_placed(y, 4, x->shape, x, "st_instance_norm_forward: y")) return -1;
   if (check_opt(mean, 2, nc, x, "st_instance_norm_forward: mean")) return -1;
   if (check_opt(rstd, 2, nc, x, "st_instance_norm_forward: rstd")) return -1;
   if (check_opt(gamma, 1, &C, x, "st_instance_norm_forward: gamma")) return -1;
@@ -56,8 +54,7 @@ int st_instance_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta
                               const st_tensor *x, const st_tensor *mean, const st_tensor *rstd, const st_tensor *gamma) {
   if (check_x(x, "st_instance_norm_backward: x")) return -1;
   const int64_t N = x->shape[0], C = x->shape[1], nc[2] = {N, C};
-  if (st_check_shape(dy, 4, x->shape, "st_instance_norm_backward: dy")) return -1;
-  if (st_check_same_device(dy, x, "st_instance_norm_backward: dy")) return -1;
+  if (st_check_placed(dy, 4, x->shape, x, "st_instance_norm_backward: dy")) return -1;
   if (check_opt(dx, 4, x->shape, x, "st_instance_norm_backward: dx")) return -1;
   /* mean and rstd are required: the forward's eps is not known here. */
   if (st_check_shape(mean, 2, nc, "st_instance_norm_backward: mean (saved by the forward)")) return -1;

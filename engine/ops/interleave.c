@@ -18,8 +18,7 @@ int st_interleave_shape(const st_tensor *a, int64_t out[4]) {
 /* t (a quarter map) has a's shape and device; NULL only when optional. */
 static int check_quarter(const st_tensor *t, const st_tensor *a, int optional, const char *what) {
   if (!t) return optional ? 0 : st_error("%s is required", what);
-  if (st_check_shape(t, 4, a->shape, what)) return -1;
-  return st_check_same_device(t, a, what);
+  return st_check_placed(t, 4, a->shape, a, what);
 }
 
 int st_interleave_forward(st_tensor *y, const st_tensor *a, const st_tensor *b, const st_tensor *c,
@@ -31,8 +30,7 @@ int st_interleave_forward(st_tensor *y, const st_tensor *a, const st_tensor *b, 
       check_quarter(c, a, 0, "st_interleave_forward: c (the 3x2 conv)") ||
       check_quarter(d, a, 0, "st_interleave_forward: d (the 2x2 conv)"))
     return -1;
-  if (st_check_shape(y, 4, out, "st_interleave_forward: y") || st_check_same_device(y, a, "st_interleave_forward: y"))
-    return -1;
+  if (st_check_placed(y, 4, out, a, "st_interleave_forward: y")) return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(a).kind == ST_CUDA)
     return st_cuda_interleave_forward(st_tensor_device(a).index, st_tensor_data(y), st_tensor_data(a),
@@ -57,7 +55,7 @@ int st_interleave_backward(st_tensor *da, st_tensor *db, st_tensor *dc, st_tenso
   int any = 0;
   for (int i = 0; i < 4; i++) {
     if (!grads[i]) continue;
-    if (st_check_shape(grads[i], 4, q, names[i]) || st_check_same_device(grads[i], dy, names[i])) return -1;
+    if (st_check_placed(grads[i], 4, q, dy, names[i])) return -1;
     any = 1;
   }
   if (!any) return 0;

@@ -34,20 +34,10 @@ int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t
   return 0;
 }
 
-/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
-static int cpu_only(const st_tensor *t, const char *op) {
-#ifdef STRATA_CUDA
-  if (st_tensor_device(t).kind == ST_CUDA) return 0;
-#endif
-  if (st_tensor_device(t).kind != ST_CPU)
-    return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(t)));
-  return 0;
-}
-
 int st_maxpool2d_forward(st_tensor *y, const st_tensor *x, const st_maxpool2d_params *p) {
   int64_t out[4];
-  if (st_maxpool2d_shape(x, p, out) != 0 || st_check_shape(y, 4, out, "st_maxpool2d_forward: y") != 0 ||
-      st_check_same_device(y, x, "st_maxpool2d_forward: y and x") != 0 || cpu_only(x, "st_maxpool2d_forward") != 0)
+  if (st_maxpool2d_shape(x, p, out) != 0 || st_check_placed(y, 4, out, x, "st_maxpool2d_forward: y") != 0 ||
+      st_check_kernel(x, "st_maxpool2d_forward") != 0)
     return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(x).kind == ST_CUDA)
@@ -61,13 +51,11 @@ int st_maxpool2d_forward(st_tensor *y, const st_tensor *x, const st_maxpool2d_pa
 
 int st_maxpool2d_backward(st_tensor *dx, const st_tensor *dy, const st_tensor *x, const st_maxpool2d_params *p) {
   int64_t out[4];
-  if (st_maxpool2d_shape(x, p, out) != 0 || st_check_shape(dy, 4, out, "st_maxpool2d_backward: dy") != 0 ||
-      st_check_same_device(dy, x, "st_maxpool2d_backward: dy and x") != 0 ||
-      cpu_only(x, "st_maxpool2d_backward") != 0)
+  if (st_maxpool2d_shape(x, p, out) != 0 || st_check_placed(dy, 4, out, x, "st_maxpool2d_backward: dy") != 0 ||
+      st_check_kernel(x, "st_maxpool2d_backward") != 0)
     return -1;
   if (!dx) return 0;
-  if (st_check_shape(dx, 4, x->shape, "st_maxpool2d_backward: dx") != 0 ||
-      st_check_same_device(dx, x, "st_maxpool2d_backward: dx and x") != 0)
+  if (st_check_placed(dx, 4, x->shape, x, "st_maxpool2d_backward: dx") != 0)
     return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(x).kind == ST_CUDA)

@@ -10,16 +10,6 @@
 #include "kernels/cuda/mse.h"
 #endif
 
-/* The devices with a kernel: the CPU, and CUDA in a CUDA build. */
-static int cpu_only(const st_tensor *t, const char *op) {
-#ifdef STRATA_CUDA
-  if (st_tensor_device(t).kind == ST_CUDA) return 0;
-#endif
-  if (st_tensor_device(t).kind != ST_CPU)
-    return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(t)));
-  return 0;
-}
-
 static int check_mse(const char *op, const st_tensor *a, const st_tensor *b) {
   char sa[128];
   if (!a) return st_error("%s: missing tensor a", op);
@@ -30,7 +20,7 @@ static int check_mse(const char *op, const st_tensor *a, const st_tensor *b) {
   if (st_check_shape(b, a->ndim, a->shape, what) != 0) return -1;
   snprintf(what, sizeof what, "%s: a and b", op);
   if (st_check_same_device(a, b, what) != 0) return -1;
-  return cpu_only(a, op);
+  return st_check_kernel(a, op);
 }
 
 int st_mse_forward(float *loss, const st_tensor *a, const st_tensor *b) {
@@ -51,11 +41,9 @@ int st_mse_forward(float *loss, const st_tensor *a, const st_tensor *b) {
 
 int st_mse_backward(st_tensor *da, st_tensor *db, float dloss, const st_tensor *a, const st_tensor *b) {
   if (check_mse("st_mse_backward", a, b) != 0) return -1;
-  if (da && (st_check_shape(da, a->ndim, a->shape, "st_mse_backward: da") != 0 ||
-             st_check_same_device(da, a, "st_mse_backward: da and a") != 0))
+  if (da && st_check_placed(da, a->ndim, a->shape, a, "st_mse_backward: da") != 0)
     return -1;
-  if (db && (st_check_shape(db, a->ndim, a->shape, "st_mse_backward: db") != 0 ||
-             st_check_same_device(db, a, "st_mse_backward: db and a") != 0))
+  if (db && st_check_placed(db, a->ndim, a->shape, a, "st_mse_backward: db") != 0)
     return -1;
   float scale = (float)(2.0 * (double)dloss / (double)a->numel);
 #ifdef STRATA_CUDA
@@ -87,7 +75,7 @@ static int check_gram_distance(const char *op, const st_tensor *g, const st_tens
   snprintf(what, sizeof what, "%s: g and gs", op);
   if (st_check_same_device(g, gs, what) != 0) return -1;
   *broadcast = gs->shape[0] != g->shape[0];
-  return cpu_only(g, op);
+  return st_check_kernel(g, op);
 }
 
 int st_gram_distance_forward(float *loss, const st_tensor *g, const st_tensor *gs) {
@@ -113,11 +101,9 @@ int st_gram_distance_forward(float *loss, const st_tensor *g, const st_tensor *g
 int st_gram_distance_backward(st_tensor *dg, st_tensor *dgs, float dloss, const st_tensor *g, const st_tensor *gs) {
   int bc;
   if (check_gram_distance("st_gram_distance_backward", g, gs, &bc) != 0) return -1;
-  if (dg && (st_check_shape(dg, 3, g->shape, "st_gram_distance_backward: dg") != 0 ||
-             st_check_same_device(dg, g, "st_gram_distance_backward: dg and g") != 0))
+  if (dg && st_check_placed(dg, 3, g->shape, g, "st_gram_distance_backward: dg") != 0)
     return -1;
-  if (dgs && (st_check_shape(dgs, 3, gs->shape, "st_gram_distance_backward: dgs") != 0 ||
-              st_check_same_device(dgs, g, "st_gram_distance_backward: dgs and g") != 0))
+  if (dgs && st_check_placed(dgs, 3, gs->shape, g, "st_gram_distance_backward: dgs") != 0)
     return -1;
   float scale = (float)(2.0 * (double)dloss / (double)g->numel);
 #ifdef STRATA_CUDA

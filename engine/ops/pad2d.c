@@ -54,8 +54,7 @@ int st_pad2d_forward(st_tensor *y, const st_tensor *x, int top, int bottom, int 
   int64_t out[4];
   if (check_args(x, top, bottom, left, right, mode, "st_pad2d_forward", "x")) return -1;
   padded_shape(x->shape, top, bottom, left, right, out);
-  if (st_check_shape(y, 4, out, "st_pad2d_forward: y")) return -1;
-  if (st_check_same_device(y, x, "st_pad2d_forward: y")) return -1;
+  if (st_check_placed(y, 4, out, x, "st_pad2d_forward: y")) return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(x).kind == ST_CUDA)
     return st_cuda_pad2d_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
@@ -72,8 +71,7 @@ int st_pad2d_backward(st_tensor *dx, const st_tensor *dy, int top, int bottom, i
   if (!dx) return 0; /* x's gradient is the only one; nothing wanted */
   if (check_args(dx, top, bottom, left, right, mode, "st_pad2d_backward", "dx")) return -1;
   padded_shape(dx->shape, top, bottom, left, right, out);
-  if (st_check_shape(dy, 4, out, "st_pad2d_backward: dy")) return -1;
-  if (st_check_same_device(dy, dx, "st_pad2d_backward: dy")) return -1;
+  if (st_check_placed(dy, 4, out, dx, "st_pad2d_backward: dy")) return -1;
 #ifdef STRATA_CUDA
   if (st_tensor_device(dx).kind == ST_CUDA)
     return st_cuda_pad2d_backward(st_tensor_device(dx).index, st_tensor_data(dx), st_tensor_data(dy),

@@ -14,12 +14,7 @@ static int check_tv(const char *op, const st_tensor *x) {
   snprintf(what, sizeof what, "%s: x", op);
   if (st_check_ndim(x, 4, what) != 0) return -1;
   if (x->numel < 1) return st_error("%s: x is empty (shape %s)", op, st_shape_str(x->ndim, x->shape, s, sizeof s));
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA) return 0;
-#endif
-  if (st_tensor_device(x).kind != ST_CPU)
-    return st_error("%s: no kernel for tensors on %s yet (CPU only)", op, st_device_name(st_tensor_device(x)));
-  return 0;
+  return st_check_kernel(x, op);
 }
 
 /* Weights of the two sums: 1 / (N * count of differences per image); an empty
@@ -50,8 +45,7 @@ int st_tv_forward(float *loss, const st_tensor *x) {
 int st_tv_backward(st_tensor *dx, float dloss, const st_tensor *x) {
   if (check_tv("st_tv_backward", x) != 0) return -1;
   if (!dx) return 0;
-  if (st_check_shape(dx, 4, x->shape, "st_tv_backward: dx") != 0 ||
-      st_check_same_device(dx, x, "st_tv_backward: dx and x") != 0)
+  if (st_check_placed(dx, 4, x->shape, x, "st_tv_backward: dx") != 0)
     return -1;
   double wx, wy;
   tv_weights(x, &wx, &wy);

@@ -5,31 +5,14 @@
 
 #include <string.h>
 
-/* Offset within the plane of the window's maximum: the first one in row-major
- * order (strict >), or the first NaN, as PyTorch picks. Forward and backward
- * share it so that the gradient goes where the value came from. */
+#include "kernels/maxpool2d_window.h"
+
+/* Forward and backward share the window rule so that the gradient goes where
+ * the value came from. */
 static inline int64_t window_argmax(const float *x, int64_t h, int64_t w, int64_t i, int64_t j,
                                     const st_maxpool2d_params *p) {
-  int64_t h0 = i * p->stride_h - p->pad_top, w0 = j * p->stride_w - p->pad_left;
-  int64_t h1 = h0 + p->kernel_h, w1 = w0 + p->kernel_w;
-  if (h0 < 0) h0 = 0;
-  if (w0 < 0) w0 = 0;
-  if (h1 > h) h1 = h;
-  if (w1 > w) w1 = w;
-  int64_t best = h0 * w + w0;
-  float m = x[best];
-  if (m != m) return best;
-  for (int64_t r = h0; r < h1; r++)
-    for (int64_t c = w0; c < w1; c++) {
-      float v = x[r * w + c];
-      if (v > m) {
-        m = v;
-        best = r * w + c;
-      } else if (v != v) {
-        return r * w + c;
-      }
-    }
-  return best;
+  return st_maxpool2d_window_argmax(x, h, w, i, j, p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_top,
+                                    p->pad_left);
 }
 
 /* VGG's 2x2 stride-2 unpadded pool is most of the pooling work: the same

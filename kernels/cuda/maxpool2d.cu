@@ -8,36 +8,16 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/handles.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/maxpool2d_window.h"
 
 /* The window geometry, passed by value to the kernels. */
 typedef struct {
   int kh, kw, sh, sw, pt, pl;
 } pool_geom;
 
-/* Offset within the plane of window (i, j)'s maximum: the first in row-major
- * order (strict >), or the first NaN, as kernels/cpu/maxpool2d.c picks. */
 __device__ __forceinline__ int64_t window_argmax(const float *x, int64_t h, int64_t w, int64_t i, int64_t j,
                                                  pool_geom g) {
-  int64_t h0 = i * g.sh - g.pt, w0 = j * g.sw - g.pl;
-  int64_t h1 = h0 + g.kh, w1 = w0 + g.kw;
-  if (h0 < 0) h0 = 0;
-  if (w0 < 0) w0 = 0;
-  if (h1 > h) h1 = h;
-  if (w1 > w) w1 = w;
-  int64_t best = h0 * w + w0;
-  float m = x[best];
-  if (m != m) return best;
-  for (int64_t r = h0; r < h1; r++)
-    for (int64_t c = w0; c < w1; c++) {
-      float v = x[r * w + c];
-      if (v > m) {
-        m = v;
-        best = r * w + c;
-      } else if (v != v) {
-        return r * w + c;
-      }
-    }
-  return best;
+  return st_maxpool2d_window_argmax(x, h, w, i, j, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl);
 }
 
 __global__ void maxpool2d_forward_kernel(float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
