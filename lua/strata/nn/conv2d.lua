@@ -13,12 +13,7 @@ function Conv2d.new(name, opts)
   self.cin, self.cout, self.k = opts.cin, opts.cout, opts.k
   self.stride = opts.stride or 1
   self.padding = opts.padding or "same"
-  self.params.weight = core.zeros({ self.cout, self.cin, self.k, self.k }, opts.device)
-  self.param_order = { "weight" }
-  if opts.bias then
-    self.params.bias = core.zeros({ self.cout }, opts.device)
-    self.param_order[2] = "bias"
-  end
+  self:init_weight_bias({ self.cout, self.cin, self.k, self.k }, opts.bias, self.cout, opts.device)
   return self
 end
 

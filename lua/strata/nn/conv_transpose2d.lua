@@ -12,12 +12,7 @@ function ConvTranspose2d.new(name, opts)
   self.cin, self.cout, self.k = opts.cin, opts.cout, opts.k
   self.stride = opts.stride or 2
   self.padding = opts.padding or "same"
-  self.params.weight = core.zeros({ self.cin, self.cout, self.k, self.k }, opts.device)
-  self.param_order = { "weight" }
-  if opts.bias then
-    self.params.bias = core.zeros({ self.cout }, opts.device)
-    self.param_order[2] = "bias"
-  end
+  self:init_weight_bias({ self.cin, self.cout, self.k, self.k }, opts.bias, self.cout, opts.device)
   return self
 end
 

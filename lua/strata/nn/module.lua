@@ -22,6 +22,19 @@ function Module.init(self, name)
   return self
 end
 
+-- The parameters of a conv-like layer: params.weight of `weight_shape`
+-- (zeros; an initialiser or weights file fills it) and, when `bias`,
+-- params.bias of `channels`, in that order.
+function Module:init_weight_bias(weight_shape, bias, channels, device)
+  local strata = require "strata.core"
+  self.params.weight = strata.zeros(weight_shape, device)
+  self.param_order = { "weight" }
+  if bias then
+    self.params.bias = strata.zeros({ channels }, device)
+    self.param_order[2] = "bias"
+  end
+end
+
 function Module:children() return self.modules or {} end
 
 function Module:train(on)

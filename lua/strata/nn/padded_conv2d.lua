@@ -20,12 +20,7 @@ function PaddedConv2d.new(name, opts)
   self.stride = opts.stride or 1
   self.pad = opts.pad or { 0, 0, 0, 0 }
   self.relu = opts.relu or false
-  self.params.weight = core.zeros({ self.cout, self.cin, self.kh, self.kw }, opts.device)
-  self.param_order = { "weight" }
-  if opts.bias then
-    self.params.bias = core.zeros({ self.cout }, opts.device)
-    self.param_order[2] = "bias"
-  end
+  self:init_weight_bias({ self.cout, self.cin, self.kh, self.kw }, opts.bias, self.cout, opts.device)
   self.p = { stride = self.stride, pad = self.pad }
   return self
 end
