@@ -2,7 +2,7 @@
 # `make bench`: strata CPU vs PyTorch CPU, run alternately in rounds so both
 # see the same machine state:
 #   - stylize WxH: Engstrom's transformer forward (pretrained wave weights,
-#     chicago.jpg squashed to WxH); needs ../shared/data.
+#     chicago.jpg squashed to WxH; both in data/samples).
 #   - train SxS: one training step of the baseline experiment (transformer +
 #     VGG-19 to relu5_1 + content/style/TV losses + Adam), batch 4, random
 #     images and random VGG weights; needs nothing but the two programs.
@@ -20,7 +20,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
-DATA=../shared/data
+DATA=data/samples
 WEIGHTS=$DATA/reference/engstrom-wave
 IMAGE=$DATA/content/chicago.jpg
 ROUNDS=${ROUNDS:-5}
@@ -58,7 +58,8 @@ strata_note=""
 CASES=""
 if [ -n "$STYLE_CASES" ]; then
     if [ ! -f "$WEIGHTS/manifest.json" ] || [ ! -f "$IMAGE" ]; then
-        echo "note: $WEIGHTS/manifest.json or $IMAGE missing ($DATA absent?); skipping the stylize cases"
+        echo "bench: $WEIGHTS/manifest.json or $IMAGE is missing (tracked in the repository: a broken checkout?)" >&2
+        exit 2
     elif [ $have_strata = 1 ] && ! "$STRATA" weights import engstrom "$WEIGHTS" "$TMP/wave.h5" \
             >"$TMP/import.log" 2>&1; then
         have_strata=0; strata_note="weights import failed: $(tail -n 3 "$TMP/import.log")"

@@ -2,7 +2,7 @@
 """Independent PyTorch forward pass of Engstrom's transformer network.
 
 The benchmark baseline for strata (bench/run.sh) and a cross-check of our
-reading of the architecture (see ../shared/data/README.md). Run it with
+reading of the architecture (see data/README.md). Run it with
 /usr/bin/python3 (Debian's python3-torch).
 
   bench/torch_transformer.py --weights DIR --image IN.jpg [--size WxH]

@@ -5,7 +5,7 @@
 return {
   name = "baseline",
   data = { train = "data/train2014", size = 256, batch = 4 },
-  style = { image = "../shared/data/styles/wave.jpg" },
+  style = { image = "data/samples/styles/wave.jpg" },
   vgg = { weights = "weights/vgg19.h5" },
   loss = {
     content = { weight = 7.5, layer = "relu4_2" },

@@ -2,8 +2,8 @@
 # link_tree.sh DIR [SKIP...]: a test tree for an alternative build (make asan,
 # make test-cuda-emu). Tests call bin/strata by that name, so such a build runs
 # them in DIR/root: links to this checkout's top-level entries, except its
-# own bin/ and results/, build folders and the SKIP names, with ../shared
-# beside it linked to ours. Run from the repository root.
+# own bin/ and results/, build folders and the SKIP names. Run from the
+# repository root.
 set -eu
 dir=$1; shift
 rm -rf "$dir/root"
@@ -13,5 +13,3 @@ for f in $(ls -A); do
   case "$f" in build*) continue ;; esac
   ln -s "$PWD/$f" "$dir/root/$f"
 done
-rm -f "$dir/shared"
-if [ -d ../shared ]; then ln -s "$(cd ../shared && pwd)" "$dir/shared"; fi

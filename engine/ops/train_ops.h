@@ -6,7 +6,7 @@
  * with an st_error() line. Scalar losses are returned through a host `float *`
  * (accumulated in double); their backward takes the incoming gradient of that
  * scalar as `float dloss` (1 for the loss itself, or its weight in the total).
- * Exact normalisations follow /work/shared/ANCHORS.md, "Losses".
+ * Exact normalisations follow docs/reference.md, "Losses".
  */
 #ifndef STRATA_TRAIN_OPS_H
 #define STRATA_TRAIN_OPS_H

@@ -19,7 +19,7 @@ local M = {}
 function M.defaults()
   return {
     name = "depth_l2",
-    images = "../shared/data/content", -- a folder of test images, or a list of files
+    images = "data/samples/content", -- a folder of test images, or a list of files
     size = 256,                        -- images are squashed to size x size
     baseline = "results/baseline/default/model.h5",
     depth_aware = "results/paper/default/model.h5",

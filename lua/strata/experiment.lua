@@ -18,7 +18,7 @@ function M.defaults()
       size = 256,                    -- squash to size x size
       batch = 4,
     },
-    style = { image = "../shared/data/styles/wave.jpg", scale = 1.0 },
+    style = { image = "data/samples/styles/wave.jpg", scale = 1.0 },
     model = {
       channels = { 32, 64, 128 }, blocks = 5, padding = "same", eps = 1e-3,
       input_scale = 1 / 255,         -- Engstrom's training feeds X/255
@@ -41,7 +41,7 @@ function M.defaults()
       sample_every = 1000,
       keep_checkpoints = 3,
     },
-    sample = { image = "../shared/data/content/chicago.jpg", size = 256 },
+    sample = { image = "data/samples/content/chicago.jpg", size = 256 },
     output = { dir = "results" },
   }
 end

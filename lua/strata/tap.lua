@@ -59,12 +59,17 @@ function tap.done()
   os.exit(tap.failed == 0 and 0 or 1)
 end
 
--- The reference data folder ../shared/data beside the repo, or nil.
-function tap.shared_data()
-  local dir = (STRATA_HOME or ".") .. "/../shared/data"
+-- A file or folder of the repository's sample set (data/samples/, see
+-- data/NOTICE). It is part of the repository: a missing file ends the test as
+-- a failure, never a skip.
+function tap.sample(rel)
+  local path = (STRATA_HOME or ".") .. "/data/samples/" .. rel
   local core = require "strata.core"
-  if core.sys.is_dir(dir) then return dir end
-  return nil
+  if not core.sys.exists(path) then
+    print(string.format("Bail out! sample data '%s' is missing (it is tracked in the repository)", path))
+    os.exit(1)
+  end
+  return path
 end
 
 return tap

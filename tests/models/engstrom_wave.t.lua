@@ -5,34 +5,35 @@
 local strata = require "strata"
 local tap = require "strata.tap"
 
-local data = tap.shared_data()
-if not data then tap.skip_all("../shared/data absent") end
+local ckpt = tap.sample("reference/engstrom-wave") -- the original manifest + raw-variable form
+local chicago = tap.sample("content/chicago.jpg")
+local published = tap.sample("reference/chicago_wave.jpg")
 
 local tmp = os.tmpname()
 os.remove(tmp)
 strata.sys.mkdir_p(tmp)
 local model = tmp .. "/wave.h5"
 
-local w = strata.weights.import_engstrom(data .. "/reference/engstrom-wave")
+local w = strata.weights.import_engstrom(ckpt)
 local n = 0
 for _, name in ipairs(w.order) do n = n + w.params[name]:numel() end
 tap.is(n, 1677638, "imported checkpoint has 1,677,638 parameters")
 
 local st = os.execute(string.format("bin/strata weights import engstrom %s %s >/dev/null",
-  data .. "/reference/engstrom-wave", model))
+  ckpt, model))
 tap.ok(st, "strata weights import engstrom converts the folder")
 
 local stylize = require "strata.stylize"
 local net = stylize.load_model(model)
 local t0 = strata.sys.clock()
 local out = tmp .. "/chicago_wave.png"
-local y = stylize.file(net, data .. "/content/chicago.jpg", out)
+local y = stylize.file(net, chicago, out)
 tap.diag("stylized 712x474 in %.2f s", strata.sys.clock() - t0)
 tap.is(y:size(3), 712, "output width 712")
 tap.is(y:size(2), 476, "output height 476")
 
 local mine = strata.image.read(out)
-local ref = strata.image.read(data .. "/reference/chicago_wave.jpg")
+local ref = strata.image.read(published)
 tap.is(ref:size(2), 474, "reference is 474 rows")
 local a, b = mine:to_list(), ref:to_list()
 local H, W, Href = 476, 712, 474

@@ -357,9 +357,9 @@ static void test_jpeg_kinds(void) {
 }
 
 static void test_reference_photo(void) {
-  const char *path = "../shared/data/content/chicago.jpg";
+  const char *path = "data/samples/content/chicago.jpg";
   if (access(path, R_OK) != 0) {
-    tap_skip("../shared/data absent");
+    tap_ok(0, "%s is missing (the sample set is part of the repository)", path);
     return;
   }
   st_tensor *t = st_image_read(path);

@@ -1,5 +1,5 @@
 /* Engstrom / ml5 folder import: a small synthetic network checked element by
- * element, an HDF5 round trip, and the published wave network when present. */
+ * element, an HDF5 round trip, and the published wave network of data/samples. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "tap.h"
 
 #define NVARS 24 /* 18 + 6 for one residual block */
-#define REF_DIR "../shared/data/reference/engstrom-wave"
+#define REF_DIR "data/samples/reference/engstrom-wave" /* tracked: see data/NOTICE */
 
 static char dir[64];
 static float *raw[NVARS];
@@ -182,7 +182,7 @@ static void test_small(void) {
 static void test_reference(void) {
   struct stat sb;
   if (stat(REF_DIR "/manifest.json", &sb) != 0) {
-    tap_skip("../shared/data absent: published wave network not checked");
+    tap_ok(0, "%s/manifest.json is missing (the sample set is part of the repository)", REF_DIR);
     return;
   }
   st_clear_error();
