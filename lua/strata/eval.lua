@@ -103,13 +103,24 @@ function M.ssim(o, s, h, w)
   return count > 0 and total / count or 1
 end
 
+-- The iteration and total columns of a run's log.csv (found by name: the
+-- columns before them are the run's loss terms).
 local function read_log(path)
   local xs, ys = {}, {}
   local f = io.open(path, "r")
   if not f then return nil end
+  local it_col, total_col
   for line in f:lines() do
-    local it, total = line:match("^(%d+),[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,([^,]+)")
-    if it then xs[#xs + 1], ys[#ys + 1] = tonumber(it), tonumber(total) end
+    local cells = {}
+    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    if not total_col then
+      for i, c in ipairs(cells) do
+        if c == "iteration" then it_col = i elseif c == "total" then total_col = i end
+      end
+      if not (it_col and total_col) then f:close() return nil end
+    elseif tonumber(cells[it_col]) and tonumber(cells[total_col]) then
+      xs[#xs + 1], ys[#ys + 1] = tonumber(cells[it_col]), tonumber(cells[total_col])
+    end
   end
   f:close()
   return { xs = xs, ys = ys }

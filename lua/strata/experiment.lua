@@ -2,12 +2,15 @@
 -- An experiment file returns a partial table; every key it sets must exist in
 -- the defaults below (a misspelt key is an error naming the closest valid one).
 local util = require "strata.util"
+local losses = require "strata.loss"
+local networks = require "strata.loss.networks"
+local fn_source = require "strata.fn_source"
 
 local M = {}
 
 -- Every valid key, with its default. Lists (arrays) are replaced whole.
 function M.defaults()
-  return {
+  local d = {
     name = "experiment",
     run = "default",                 -- results/<name>/<run>/
     seed = 1,
@@ -24,14 +27,11 @@ function M.defaults()
       input_scale = 1 / 255,         -- Engstrom's training feeds X/255
       init_std = 0.1,                -- truncated normal, as Engstrom
     },
-    vgg = { weights = "weights/vgg19.h5" },
-    depth = { weights = "weights/fcrn.h5" }, -- the depth network (FCRN), used when loss.depth.weight ~= 0
-    loss = {
-      content = { weight = 7.5, layer = "relu4_2" },
-      style = { weight = 100, layers = { "relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1" } },
-      tv = { weight = 200 },
-      depth = { weight = 0, layer = "depth" }, -- the paper: 200 on the FCRN output map
-    },
+    -- The loss networks (strata.loss.networks): vgg = { model, weights },
+    -- depth = { model, weights }, loaded when a term with a nonzero weight reads them.
+    -- The loss terms (strata.loss): loss.<term> = { weight = ..., ... } per
+    -- registered term; an experiment may add its own (docs/extending.md).
+    loss = losses.defaults(),
     optim = { lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 },
     schedule = {
       iterations = 0,                -- 0: use epochs
@@ -44,6 +44,8 @@ function M.defaults()
     sample = { image = "data/samples/content/chicago.jpg", size = 256 },
     output = { dir = "results" },
   }
+  for name, spec in pairs(networks.defaults()) do d[name] = spec end
+  return d
 end
 
 local function is_list(t)
@@ -59,20 +61,33 @@ local function keys_of(t, prefix, out)
   return out
 end
 
+-- Keys whose value may take several types (checked further where used).
+local ALTERNATIVES = {
+  ["optim.lr"] = { number = true, table = true, ["function"] = true,
+    text = "number, a schedule table or a function(iteration) -> rate" },
+}
+
 -- Copies `src` over `dst` (defaults), checking every key exists in `dst`.
 local function merge(dst, src, prefix, root, where)
   for k, v in pairs(src) do
     local key = prefix and (prefix .. "." .. k) or tostring(k)
     local d = dst[k]
-    if d == nil then
+    if d == nil and prefix == "loss" and losses.is_inline(v) then
+      losses.check_inline(key, v, where) -- an experiment's own loss term
+      local copy = {}
+      for kk, vv in pairs(v) do copy[kk] = vv end
+      dst[k] = copy
+    elseif d == nil then
       local near = util.closest(key, keys_of(root, nil, {}))
       util.fail("%s: unknown experiment key '%s'%s", where, key, near and (" (did you mean '" .. near .. "'?)") or "")
-    end
-    if type(d) == "table" and not is_list(d) then
+    elseif type(d) == "table" and not is_list(d) then
       if type(v) ~= "table" then util.fail("%s: '%s' must be a table", where, key) end
       merge(d, v, key, root, where)
     else
-      if type(d) ~= type(v) then
+      local accepts = ALTERNATIVES[key]
+      if accepts and not accepts[type(v)] then
+        util.fail("%s: '%s' must be a %s, not a %s", where, key, accepts.text, type(v))
+      elseif not accepts and type(d) ~= type(v) then
         util.fail("%s: '%s' must be a %s, not a %s", where, key, type(d), type(v))
       end
       dst[k] = v
@@ -154,27 +169,31 @@ local function key_order(a, b)
   return tostring(a) < tostring(b)
 end
 
--- A readable, loadable Lua text of a table (keys sorted).
-function M.serialize(v, indent)
+-- A readable, loadable Lua text of a table (keys sorted). Functions are
+-- written as their source text (strata.fn_source); `path` names the value
+-- in errors.
+function M.serialize(v, indent, path)
   indent = indent or ""
+  path = path or "value"
   local tv = type(v)
   if tv == "string" then return string.format("%q", v) end
   if tv == "number" then return number_text(v) end
   if tv == "boolean" or tv == "nil" then return tostring(v) end
-  if tv ~= "table" then error(string.format("serialize: cannot write a %s", tv), 0) end
+  if tv == "function" then return fn_source.text(v, path) end
+  if tv ~= "table" then error(string.format("serialize: %s: cannot write a %s", path, tv), 0) end
   local inner = indent .. "  "
   local parts = {}
   local keys = {}
   for k in pairs(v) do keys[#keys + 1] = k end
   if #v > 0 and #keys == #v then -- a plain list
-    for _, x in ipairs(v) do parts[#parts + 1] = M.serialize(x, inner) end
+    for i, x in ipairs(v) do parts[#parts + 1] = M.serialize(x, inner, path .. "[" .. i .. "]") end
     return "{ " .. table.concat(parts, ", ") .. " }"
   end
   table.sort(keys, key_order)
   for _, k in ipairs(keys) do
     local name = type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] and k
       or "[" .. M.serialize(k) .. "]"
-    parts[#parts + 1] = inner .. name .. " = " .. M.serialize(v[k], inner) .. ","
+    parts[#parts + 1] = inner .. name .. " = " .. M.serialize(v[k], inner, path == "value" and tostring(k) or path .. "." .. tostring(k)) .. ","
   end
   return "{\n" .. table.concat(parts, "\n") .. "\n" .. indent .. "}"
 end

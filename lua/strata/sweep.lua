@@ -27,7 +27,6 @@ local experiment = require "strata.experiment"
 local M = {}
 
 local SWEEP_KEYS = { "name", "base", "grid", "random", "set", "devices" }
-local LOSS_COLUMNS = { "iteration", "content", "style", "tv", "depth", "total" }
 
 local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
@@ -419,7 +418,15 @@ function M.summarize(sweep, failed)
   local cols = { "run" }
   for _, k in ipairs(sweep.keys) do cols[#cols + 1] = k end
   cols[#cols + 1] = "status"
-  for _, c in ipairs(LOSS_COLUMNS) do cols[#cols + 1] = c end
+  -- The loss columns: every run's terms (strata.loss), as log.csv names them.
+  local loss_cols, seen = { "iteration" }, {}
+  for _, r in ipairs(sweep.runs) do
+    for _, name in ipairs(require("strata.loss").names(r.exp)) do
+      if not seen[name] then loss_cols[#loss_cols + 1], seen[name] = name, true end
+    end
+  end
+  loss_cols[#loss_cols + 1] = "total"
+  for _, c in ipairs(loss_cols) do cols[#cols + 1] = c end
   for _, c in ipairs(eval_cols) do cols[#cols + 1] = c end
   local function cell(i, c)
     local r = sweep.runs[i]

@@ -1,15 +1,22 @@
 -- The training loop: Engstrom's fast style transfer with perceptual losses
--- (content, style, TV; later depth), driven by an experiment table.
+-- (the registered loss terms, strata.loss), driven by an experiment table.
 -- Writes results/<name>/<run>/: experiment.lua, log.csv, checkpoints/,
 -- samples/, model.h5, report.md. Rerunning the same command resumes from the
 -- newest checkpoint and gives the same result as an uninterrupted run.
+--
+-- Three parts, which the benchmarks (bench/train_step.lua) use too:
+--   M.setup(exp, opts) -> trainer   networks, loss terms and targets, Adam state
+--   M.step(trainer, x, it)          one iteration on the content batch x
+--   M.finish(trainer, run_dir, info) model.h5 and report.md
+-- M.train is a run around them: run folder, data, resume, log, checkpoints.
 local core = require "strata.core"
 local util = require "strata.util"
 local experiment = require "strata.experiment"
 local checkpoint = require "strata.checkpoint"
 local transformer = require "strata.models.transformer"
-local vgg19 = require "strata.models.vgg19"
 local losses = require "strata.loss"
+local networks = require "strata.loss.networks"
+local schedule = require "strata.schedule"
 
 local M = {}
 
@@ -40,8 +47,8 @@ local function init_params(net, rng, std)
   end
 end
 
--- The style image's loss-network features, at its own size (times scale).
-local function style_features(exp, vgg, layers, device)
+-- The style image, [1, 3, H, W] at its own size (times style.scale).
+local function style_image(exp, device)
   if not core.sys.exists(exp.style.image) then util.fail("style.image: cannot open '%s'", exp.style.image) end
   local img = core.image.read(exp.style.image)
   if exp.style.scale ~= 1.0 then
@@ -50,34 +57,156 @@ local function style_features(exp, vgg, layers, device)
   end
   local x = img:view({ 1, 3, img:size(2), img:size(3) })
   if device ~= "cpu" then x = x:to(device) end
-  vgg:train(false)
-  return vgg:features(x, layers)
+  return x
 end
 
--- Terms of the total loss, in log order, from the experiment's `loss` table.
-local function build_losses(exp)
-  local terms = {}
-  if exp.loss.content.weight ~= 0 then terms[#terms + 1] = losses.content.new(exp.loss.content) end
-  if exp.loss.style.weight ~= 0 then terms[#terms + 1] = losses.style.new(exp.loss.style) end
-  if exp.loss.tv.weight ~= 0 then terms[#terms + 1] = losses.tv.new(exp.loss.tv) end
-  if exp.loss.depth.weight ~= 0 then terms[#terms + 1] = losses.depth.new(exp.loss.depth) end
-  return terms
+-- Adds `name` to list once.
+local function add_once(list, seen, name)
+  if not seen[name] then list[#list + 1], seen[name] = name, true end
 end
 
--- Loads the frozen network a loss term reads ("vgg" or "depth").
-local function load_loss_network(exp, which, device)
-  local path = which == "vgg" and exp.vgg.weights or exp.depth.weights
-  local key = which == "vgg" and "vgg.weights" or "depth.weights"
-  if not core.sys.exists(path) then
-    util.fail("%s: '%s' not found; run 'make weights' for the real network, or "
-      .. "'bin/strata weights random %s %s' for random weights (results then mean nothing)",
-      key, path, which == "vgg" and "vgg19" or "fcrn", path)
+-- The networks the terms read, in the fixed order their gradients are summed
+-- (strata.loss.networks; so sums are reproducible), each with the layers read
+-- from the stylized batch and, for "content" targets, from the content batch.
+local function loss_networks(exp, terms, device, notes)
+  local by_name, list = {}, {}
+  for _, t in ipairs(terms) do
+    local n = by_name[t.network]
+    if not n then
+      local net = t.network == "image" and networks.image() or networks.load(t.network, exp[t.network], device)
+      n = { name = t.network, net = net, layers = {}, target_layers = {}, style_layers = {}, seen = {}, tseen = {},
+        sseen = {} }
+      by_name[t.network], list[#list + 1] = n, n
+      if net.synthetic then
+        notes[#notes + 1] = string.format("%s weights are RANDOM (synthetic, %s): losses and images are not meaningful",
+          net.label, net.source)
+      end
+    end
+    for _, l in ipairs(t.layers) do
+      local ok, err = pcall(n.net.check_layer, n.net, l)
+      if not ok then util.fail("%s: %s", t.key, tostring(err)) end
+      add_once(n.layers, n.seen, l)
+      if t.target == "content" then add_once(n.target_layers, n.tseen, l) end
+      if t.target == "style" then add_once(n.style_layers, n.sseen, l) end
+    end
   end
-  if which == "vgg" then return vgg19.from_file(path, device) end
-  return require("strata.models.fcrn").from_file(path, device)
+  table.sort(list, function(a, b) return networks.rank(a.name) < networks.rank(b.name) end)
+  return list, by_name
 end
 
-local LOG_TERMS = { "content", "style", "tv", "depth" }
+-- Everything a training step needs. opts: device (default: the experiment's,
+-- falling back to the CPU), iterations (the run's length, for schedules),
+-- style_image (a [1, 3, H, W] tensor instead of reading style.image).
+function M.setup(exp, opts)
+  opts = opts or {}
+  local device = opts.device or pick_device(exp.device)
+  if exp.precision ~= "fp32" and exp.precision ~= "tf32" then
+    util.fail("precision: expected \"fp32\" or \"tf32\", got \"%s\"", tostring(exp.precision))
+  end
+  -- The experiment decides the GPU math (STRATA_TF32 only sets the default elsewhere).
+  if device ~= "cpu" then core.sys.set_tf32(exp.precision == "tf32") end
+  local T = { exp = exp, device = device, notes = {}, steps = 0 }
+  T.rng = core.rng(exp.seed)
+  T.net = transformer.build({ channels = exp.model.channels, blocks = exp.model.blocks,
+    padding = exp.model.padding, eps = exp.model.eps, device = device })
+  init_params(T.net, T.rng, exp.model.init_std)
+  T.lr = schedule.resolve(exp.optim.lr, opts.iterations or 1, "optim.lr")
+
+  T.terms = losses.build(exp)
+  T.columns = losses.names(exp)
+  if device == "cpu" and exp.precision == "tf32" then
+    T.notes[#T.notes + 1] = "precision = \"tf32\" applies to GPUs only; this CPU run computes in float32"
+  end
+  T.nets, T.net_of = loss_networks(exp, T.terms, device, T.notes)
+  -- Targets from the style image, once.
+  local style_feats = {}
+  for _, n in ipairs(T.nets) do
+    if #n.style_layers > 0 then
+      local img = opts.style_image or style_image(exp, device)
+      n.net:train(false)
+      style_feats[n.name] = n.net:features(img, n.style_layers)
+    end
+  end
+  for _, t in ipairs(T.terms) do
+    if t.target == "style" then t.style_target = style_feats[t.network] end
+  end
+
+  -- Adam state, one pair of moments per parameter.
+  T.params = T.net:named_parameters()
+  T.adam = { m = {}, v = {} }
+  for _, p in ipairs(T.params) do
+    local t = p.module.params[p.key]
+    T.adam.m[p.name] = core.zeros(t:shape(), t:device())
+    T.adam.v[p.name] = core.zeros(t:shape(), t:device())
+  end
+  -- Test hook: STRATA_INJECT_NAN_AT=N makes the last loss term NaN at iteration N.
+  T.inject_nan = tonumber(os.getenv("STRATA_INJECT_NAN_AT") or "")
+  return T
+end
+
+-- One iteration on the content batch x (0..255, on the trainer's device):
+-- forward, every term's value and gradient, backward, Adam step `it`.
+-- Returns { term name = unweighted value }, the weighted total and the rate.
+-- Callers run collectgarbage() between steps (see M.train).
+function M.step(T, x, it)
+  T.steps = T.steps + 1
+  local exp, net = T.exp, T.net
+  net:train(true)
+  net:zero_grad()
+  local y = net:forward(core.ops.affine(x, exp.model.input_scale, 0))
+
+  local feats, targets = {}, {}
+  for _, n in ipairs(T.nets) do
+    if #n.target_layers > 0 then
+      n.net:train(false)
+      targets[n.name] = n.net:features(x, n.target_layers)
+    end
+    n.net:train(true)
+    feats[n.name] = n.net:features(y, n.layers)
+  end
+
+  local values, total = {}, 0
+  local function target_of(t)
+    if t.target == "content" then return targets[t.network] end
+    return t.style_target
+  end
+  for k, t in ipairs(T.terms) do
+    local v = losses.value(t, feats[t.network], target_of(t))
+    if T.inject_nan == it and k == #T.terms then v = 0 / 0 end -- test hook, see M.setup
+    if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
+      util.fail("iteration %d: the %s loss is %s; stopping (last good checkpoint: %s)", it, t.name, tostring(v),
+        T.last_checkpoint or "none yet")
+    end
+    values[t.name] = v
+    total = total + t.weight * v
+  end
+
+  -- Gradients: summed per network and layer in term order, then each
+  -- network's backward in the fixed network order.
+  local grads = {}
+  for _, t in ipairs(T.terms) do
+    local g = grads[t.network] or {}
+    grads[t.network] = g
+    for layer, d in pairs(losses.grad(t, feats[t.network], target_of(t), t.weight)) do
+      g[layer] = g[layer] and core.ops.add(g[layer], d) or d
+    end
+  end
+  local dy
+  for _, n in ipairs(T.nets) do
+    if next(grads[n.name]) then
+      local d = n.net:backward(grads[n.name])
+      dy = dy and core.ops.add(dy, d) or d
+    end
+  end
+  net:backward(dy)
+  local lr = T.lr(it)
+  local o = exp.optim
+  for _, p in ipairs(T.params) do
+    core.ops.adam_step(p.module.params[p.key], p.module.grads[p.key], T.adam.m[p.name], T.adam.v[p.name],
+      lr, o.beta1, o.beta2, o.eps, it)
+  end
+  return values, total, lr
+end
 
 -- Writes a sample stylization of the experiment's sample image.
 local function write_sample(exp, net, dir, iteration, device)
@@ -107,12 +236,55 @@ local function read_log_rows(path, upto)
   return rows
 end
 
-local CSV_HEADER = "iteration,epoch,content,style,tv,depth,total,it_per_s,skipped_images"
+-- log.csv's header: one column per term of the experiment (strata.loss).
+local function csv_header(T)
+  return "iteration,epoch," .. table.concat(T.columns, ",") .. ",total,lr,it_per_s,skipped_images"
+end
+
+-- The final model (transformer weights and the attributes stylize needs) and
+-- report.md. info: total_iters, start, elapsed, data (text), last (values and
+-- total of the last step), last_alloc_it.
+function M.finish(T, run_dir, info)
+  local exp, device = T.exp, T.device
+  local state = T.net:state()
+  state.attrs = transformer.attrs(T.net.config)
+  state.attrs.input_scale = string.format("%.17g", exp.model.input_scale)
+  state.attrs.iterations = tostring(info.total_iters)
+  state.attrs.experiment = exp.name .. "/" .. exp.run
+  for _, n in ipairs(T.nets) do
+    if n.name ~= "image" then state.attrs["synthetic_" .. n.name] = n.net.synthetic and "true" or "false" end
+  end
+  core.weights.save(run_dir .. "/model.h5", state)
+
+  local last, finals = info.last or {}, {}
+  for _, name in ipairs(T.columns) do finals[#finals + 1] = string.format("%s %.6g", name, last[name] or 0) end
+  finals[#finals + 1] = string.format("total %.6g", last.total or 0)
+  local elapsed, done = info.elapsed, info.total_iters - info.start
+  local report = {
+    "# " .. exp.name .. " / " .. exp.run, "",
+    string.format("- iterations: %d (%d this session, %.1f s, %.2f it/s)", info.total_iters, done, elapsed,
+      done / math.max(elapsed, 1e-9)),
+    string.format("- device: %s (%s); data: %s", device, device == "cpu" and "fp32" or exp.precision, info.data),
+    string.format("- memory on %s: peak %.1f MiB; the allocator last asked the system for memory at iteration %d",
+      device, core.sys.memory_stats(device).peak / 2 ^ 20, info.last_alloc_it),
+    "- final losses: " .. table.concat(finals, ", "),
+    string.format("- learning rate: %s", info.lr_text),
+  }
+  for _, n in ipairs(T.nets) do
+    if n.name ~= "image" then report[#report + 1] = string.format("- %s weights: %s", n.name, n.net.source) end
+  end
+  for _, n in ipairs(T.notes) do report[#report + 1] = "- **" .. n .. "**" end
+  core.sys.write_atomic(run_dir .. "/report.md", table.concat(report, "\n") .. "\n")
+end
+
+-- The learning rate as the report states it.
+local function lr_text(exp, T, total)
+  if type(exp.optim.lr) == "number" then return string.format("%.6g", exp.optim.lr) end
+  return string.format("schedule (see experiment.lua), %.6g at iteration 1, %.6g at %d", T.lr(1), T.lr(total), total)
+end
 
 function M.train(exp, opts)
   opts = opts or {}
-  -- Test hook: STRATA_INJECT_NAN_AT=N makes the last loss term NaN at iteration N.
-  local inject_nan = tonumber(os.getenv("STRATA_INJECT_NAN_AT") or "")
   local run_dir = string.format("%s/%s/%s", exp.output.dir, exp.name, exp.run)
   local ckpt_dir, sample_dir = run_dir .. "/checkpoints", run_dir .. "/samples"
   if core.sys.exists(run_dir .. "/model.h5") and not opts.fresh then
@@ -125,93 +297,44 @@ function M.train(exp, opts)
   core.sys.write_atomic(run_dir .. "/experiment.lua", "return " .. experiment.serialize(exp) .. "\n")
 
   local device = pick_device(exp.device)
-  if exp.precision ~= "fp32" and exp.precision ~= "tf32" then
-    util.fail("precision: expected \"fp32\" or \"tf32\", got \"%s\"", tostring(exp.precision))
-  end
-  -- The experiment decides the GPU math (STRATA_TF32 only sets the default elsewhere).
-  if device ~= "cpu" then core.sys.set_tf32(exp.precision == "tf32") end
-  local rng = core.rng(exp.seed)
-  local net = transformer.build({ channels = exp.model.channels, blocks = exp.model.blocks,
-    padding = exp.model.padding, eps = exp.model.eps, device = device })
-  init_params(net, rng, exp.model.init_std)
-
-  local terms = build_losses(exp)
-  local notes = {}
-  if device == "cpu" and exp.precision == "tf32" then
-    notes[#notes + 1] = "precision = \"tf32\" applies to GPUs only; this CPU run computes in float32"
-  end
-  -- The loss networks the terms read, with the layers each needs.
-  local nets = {}
-  for _, t in ipairs(terms) do
-    if t.network ~= "image" then
-      if not nets[t.network] then
-        local net = load_loss_network(exp, t.network, device)
-        nets[t.network] = { net = net, layers = {}, target_layers = {}, seen = {}, tseen = {} }
-        if net.synthetic then
-          notes[#notes + 1] = string.format("%s weights are RANDOM (synthetic, %s): losses and images are not meaningful",
-            t.network == "vgg" and "VGG-19" or "depth network (FCRN)", net.source)
-        end
-      end
-      local n = nets[t.network]
-      for _, l in ipairs(t:layers()) do
-        n.net:check_layer(l)
-        if not n.seen[l] then n.layers[#n.layers + 1], n.seen[l] = l, true end
-        if t.needs_target and not n.tseen[l] then n.target_layers[#n.target_layers + 1], n.tseen[l] = l, true end
-      end
-    end
-  end
-  local net_order = {} -- fixed order, so sums of gradients are reproducible
-  for _, name in ipairs({ "vgg", "depth" }) do
-    if nets[name] then net_order[#net_order + 1] = name end
-  end
-  for _, t in ipairs(terms) do
-    if t.kind == "style" then t:set_target(style_features(exp, nets.vgg.net, t:layers(), device)) end
-  end
-
   local ds = core.data.open(exp.data.train, exp.data.size, exp.data.batch, exp.seed)
   local per_epoch = ds:count() // exp.data.batch
   if per_epoch < 1 then
     util.fail("data.train: '%s' has %d images, fewer than one batch of %d", exp.data.train, ds:count(), exp.data.batch)
   end
   local total_iters = exp.schedule.iterations > 0 and exp.schedule.iterations or exp.schedule.epochs * per_epoch
+  local T = M.setup(exp, { device = device, iterations = total_iters })
+  local net, rng = T.net, T.rng
 
-  -- Adam state, one pair of moments per parameter.
-  local params = net:named_parameters()
-  local adam = { m = {}, v = {} }
-  for _, p in ipairs(params) do
-    local t = p.module.params[p.key]
-    adam.m[p.name] = core.zeros(t:shape(), t:device())
-    adam.v[p.name] = core.zeros(t:shape(), t:device())
-  end
-
-  local start, last_ckpt = 0, nil
-  local resumed = checkpoint.restore_latest(ckpt_dir, net, adam)
+  local start = 0
+  local resumed = checkpoint.restore_latest(ckpt_dir, net, T.adam)
   if resumed then
     start = tonumber(resumed.iteration)
     rng:set_state(resumed.rng_state)
     local e, b = tonumber(resumed.epoch), tonumber(resumed.batch_index)
     if b + 1 < per_epoch then ds:seek(e, b + 1) else ds:seek(e + 1, 0) end
-    last_ckpt = resumed.path
+    T.last_checkpoint = resumed.path
     log_line("resuming %s from %s (iteration %d)", run_dir, resumed.path, start)
   end
   local rows = read_log_rows(run_dir .. "/log.csv", start)
-  table.insert(rows, 1, CSV_HEADER)
+  table.insert(rows, 1, csv_header(T))
   core.sys.write_atomic(run_dir .. "/log.csv", table.concat(rows, "\n") .. "\n")
   local log = assert(io.open(run_dir .. "/log.csv", "a"))
-  for _, n in ipairs(notes) do log_line("NOTE: %s", n) end
+  for _, n in ipairs(T.notes) do log_line("NOTE: %s", n) end
   log_line("training %s/%s on %s (%s): %d iterations (%d images, batch %d, %dx%d), %d parameters",
-    exp.name, exp.run, device, device == "cpu" and "fp32" or exp.precision, total_iters, ds:count(), exp.data.batch, exp.data.size, exp.data.size,
-    (function() local n = 0 for _, p in ipairs(params) do n = n + p.module.params[p.key]:numel() end return n end)())
+    exp.name, exp.run, device, device == "cpu" and "fp32" or exp.precision, total_iters, ds:count(), exp.data.batch,
+    exp.data.size, exp.data.size,
+    (function() local n = 0 for _, p in ipairs(T.params) do n = n + p.module.params[p.key]:numel() end return n end)())
 
   local sched = exp.schedule
   local t_start, t_last, it_last = core.sys.clock(), core.sys.clock(), start
   local epoch, bi = 0, 0
   local last = {}
   local function save_ckpt(it)
-    local path = checkpoint.save(ckpt_dir, { net = net, adam = adam, iteration = it, epoch = epoch, batch_index = bi,
+    local path = checkpoint.save(ckpt_dir, { net = net, adam = T.adam, iteration = it, epoch = epoch, batch_index = bi,
       rng_state = rng:state(), attrs = transformer.attrs(net.config) })
     checkpoint.prune(ckpt_dir, sched.keep_checkpoints)
-    last_ckpt = path
+    T.last_checkpoint = path
   end
 
   -- Device memory: when the caching allocator last had to ask the system
@@ -225,57 +348,7 @@ function M.train(exp, opts)
     if it > start + 1 then collectgarbage() end
     local batch
     batch, epoch, bi = ds:next()
-    local x = device == "cpu" and batch or batch:to(device)
-
-    net:train(true)
-    net:zero_grad()
-    local y = net:forward(core.ops.affine(x, exp.model.input_scale, 0))
-
-    local feats, targets = {}, {}
-    for _, name in ipairs(net_order) do
-      local n = nets[name]
-      n.net:train(false)
-      targets[name] = #n.target_layers > 0 and n.net:features(x, n.target_layers) or {}
-      n.net:train(true)
-      feats[name] = n.net:features(y, n.layers)
-    end
-
-    local values, total = {}, 0
-    for _, t in ipairs(terms) do
-      local v
-      if t.network == "image" then v = t:forward(y) else v = t:forward(feats[t.network], targets[t.network]) end
-      if inject_nan == it and t == terms[#terms] then v = 0 / 0 end -- test hook, see M.train
-      if v ~= v or v == math.huge or v == -math.huge then
-        util.fail("iteration %d: the %s loss is %s; stopping (last good checkpoint: %s)", it, t.kind, tostring(v),
-          last_ckpt or "none yet")
-      end
-      values[t.kind] = v
-      total = total + t.weight * v
-    end
-
-    local grads, dy = {}, nil
-    for name in pairs(nets) do grads[name] = {} end
-    for _, t in ipairs(terms) do
-      if t.network ~= "image" then t:backward(grads[t.network]) end
-    end
-    for _, name in ipairs(net_order) do
-      local n = nets[name]
-      if next(grads[name]) then
-        local d = n.net:backward(grads[name])
-        dy = dy and core.ops.add(dy, d) or d
-      end
-    end
-    for _, t in ipairs(terms) do
-      if t.network == "image" then
-        local d = t:backward()
-        dy = dy and core.ops.add(dy, d) or d
-      end
-    end
-    net:backward(dy)
-    for _, p in ipairs(params) do
-      core.ops.adam_step(p.module.params[p.key], p.module.grads[p.key], adam.m[p.name], adam.v[p.name],
-        exp.optim.lr, exp.optim.beta1, exp.optim.beta2, exp.optim.eps, it)
-    end
+    local values, total, lr = M.step(T, device == "cpu" and batch or batch:to(device), it)
     last = values
     last.total = total
     local now_allocs = core.sys.memory_stats(device).system_allocs
@@ -285,14 +358,14 @@ function M.train(exp, opts)
       local now = core.sys.clock()
       local rate = (it - it_last) / math.max(now - t_last, 1e-9)
       t_last, it_last = now, it
-      local skipped = ds:skipped()
-      log:write(string.format("%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.4f,%d\n", it, epoch, values.content or 0,
-        values.style or 0, values.tv or 0, values.depth or 0, total, rate, skipped))
-      log:flush()
-      local parts = {}
-      for _, k in ipairs(LOG_TERMS) do
-        if values[k] then parts[#parts + 1] = string.format("%s %.4g", k, values[k]) end
+      local cells, parts = { tostring(it), tostring(epoch) }, {}
+      for _, name in ipairs(T.columns) do
+        cells[#cells + 1] = string.format("%.9g", values[name] or 0)
+        if values[name] then parts[#parts + 1] = string.format("%s %.4g", name, values[name]) end
       end
+      cells[#cells + 1] = string.format("%.9g,%.9g,%.4f,%d", total, lr, rate, ds:skipped())
+      log:write(table.concat(cells, ","), "\n")
+      log:flush()
       log_line("[%s/%s] iter %d/%d | %.2f it/s | ETA %s | %s | total %.4g", exp.name, exp.run, it, total_iters, rate,
         fmt_time((total_iters - it) / math.max(rate, 1e-9)), table.concat(parts, " "), total)
     end
@@ -301,31 +374,11 @@ function M.train(exp, opts)
   end
   log:close()
 
-  -- The final model: transformer weights and the attributes stylize needs.
-  local state = net:state()
-  state.attrs = transformer.attrs(net.config)
-  state.attrs.input_scale = string.format("%.17g", exp.model.input_scale)
-  state.attrs.iterations = tostring(total_iters)
-  state.attrs.experiment = exp.name .. "/" .. exp.run
-  for name, n in pairs(nets) do state.attrs["synthetic_" .. name] = n.net.synthetic and "true" or "false" end
-  core.weights.save(run_dir .. "/model.h5", state)
-  write_sample(exp, net, sample_dir, total_iters, device)
-
   local elapsed = core.sys.clock() - t_start
-  local report = {
-    "# " .. exp.name .. " / " .. exp.run, "",
-    string.format("- iterations: %d (%d this session, %.1f s, %.2f it/s)", total_iters, total_iters - start, elapsed,
-      (total_iters - start) / math.max(elapsed, 1e-9)),
-    string.format("- device: %s (%s); data: %s (%d images, %d skipped)", device,
-      device == "cpu" and "fp32" or exp.precision, exp.data.train, ds:count(), ds:skipped()),
-    string.format("- memory on %s: peak %.1f MiB; the allocator last asked the system for memory at iteration %d",
-      device, core.sys.memory_stats(device).peak / 2 ^ 20, last_alloc_it),
-    string.format("- final losses: content %.6g, style %.6g, tv %.6g, depth %.6g, total %.6g", last.content or 0,
-      last.style or 0, last.tv or 0, last.depth or 0, last.total or 0),
-  }
-  for name, n in pairs(nets) do report[#report + 1] = string.format("- %s weights: %s", name, n.net.source) end
-  for _, n in ipairs(notes) do report[#report + 1] = "- **" .. n .. "**" end
-  core.sys.write_atomic(run_dir .. "/report.md", table.concat(report, "\n") .. "\n")
+  M.finish(T, run_dir, { total_iters = total_iters, start = start, elapsed = elapsed, last = last,
+    last_alloc_it = last_alloc_it, lr_text = lr_text(exp, T, total_iters),
+    data = string.format("%s (%d images, %d skipped)", exp.data.train, ds:count(), ds:skipped()) })
+  write_sample(exp, net, sample_dir, total_iters, device)
   log_line("wrote %s/model.h5 (%.1f s)", run_dir, elapsed)
   return 0
 end

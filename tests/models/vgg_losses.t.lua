@@ -18,16 +18,19 @@ local function rel_err(a, b)
   return (a - b):abs():max() / math.max(b:abs():max(), 1e-30)
 end
 
-local content = losses.content.new({ weight = 7.5, layer = "relu4_2" })
-local style = losses.style.new({ weight = 100 })
-local tv = losses.tv.new({ weight = 200 })
+-- The registered terms with the experiment defaults (content 7.5 at relu4_2,
+-- style 100 at relu1_1..relu5_1, TV 200; depth is off).
+local terms = {}
+for _, t in ipairs(losses.build(require("strata.experiment").defaults())) do terms[t.name] = t end
+local content, style, tv = terms.content, terms.style, terms.tv
+tap.ok(content and style and tv and not terms.depth, "the defaults build the content, style and TV terms, not depth")
 
 vgg:train(false)
-style:set_target(vgg:features(fx.style, style:layers()))
-local target = vgg:features(fx.content, content:layers())
+local style_target = vgg:features(fx.style, style.layers)
+local target = vgg:features(fx.content, content.layers)
 vgg:train(true)
 local layers = { "relu4_2" }
-for _, l in ipairs(style:layers()) do layers[#layers + 1] = l end
+for _, l in ipairs(style.layers) do layers[#layers + 1] = l end
 local feats = vgg:features(fx.stylized, layers)
 local f1 = vgg19.build({ width_div = 16 })
 f1:load_weights(w)
@@ -35,18 +38,20 @@ local dbg = f1:features(fx.stylized, { "relu1_1", "relu5_1" })
 tap.ok(rel_err(dbg.relu1_1, fx.feat_relu1_1) < 1e-5, "relu1_1 features match PyTorch")
 tap.ok(rel_err(dbg.relu5_1, fx.feat_relu5_1) < 1e-4, "relu5_1 features match PyTorch")
 
-local c = content:forward(feats, target)
-local s = style:forward(feats)
-local t = tv:forward(fx.stylized)
+local image = { image = fx.stylized }
+local c = losses.value(content, feats, target)
+local s = losses.value(style, feats, style_target)
+local t = losses.value(tv, image)
 tap.close(c, fx.content_loss:get(1), 0, 1e-4, "content loss (relu4_2 MSE)")
 tap.close(s, fx.style_loss:get(1), 0, 1e-4, "style loss (5 Gram layers)")
 tap.close(t, fx.tv_loss:get(1), 0, 1e-4, "total variation loss")
 tap.close(7.5 * c + 100 * s + 200 * t, fx.total:get(1), 0, 1e-4, "weighted total 7.5/100/200")
 
-local grads = {}
-content:backward(grads)
-style:backward(grads)
-local d = strata.ops.add(vgg:backward(grads), tv:backward())
+local grads = losses.grad(content, feats, target)
+for l, g in pairs(losses.grad(style, feats, style_target)) do
+  grads[l] = grads[l] and strata.ops.add(grads[l], g) or g
+end
+local d = strata.ops.add(vgg:backward(grads), losses.grad(tv, image).image)
 local e = rel_err(d, fx.grad_stylized)
 tap.diag("relative error of d total / d stylized: %.2e", e)
 tap.ok(e < 1e-4, "gradient of the total with respect to the stylized image matches PyTorch")

@@ -1,21 +1,10 @@
 -- Total variation of the stylized image (0..255), ANCHORS.md's normalisation.
 local core = require "strata.core"
+local registry = require "strata.loss.registry"
 
-local TV = { kind = "tv", network = "image" }
-TV.__index = TV
-
-function TV.new(opts) return setmetatable({ weight = opts.weight }, TV) end
-
-function TV:forward(img)
-  self.img = img
-  return core.ops.tv(img)
-end
-
--- Returns weight * d tv / d image.
-function TV:backward()
-  local d = core.ops.tv_backward(self.img, self.weight)
-  self.img = nil
-  return d
-end
-
-return TV
+return registry.register({
+  name = "tv", network = "image", defaults = { weight = 200 },
+  layers = { "image" },
+  value = function(f) return core.ops.tv(f.image) end,
+  grad = function(f, _, _, scale) return { image = core.ops.tv_backward(f.image, scale) } end,
+})
