@@ -23,7 +23,7 @@ function M.defaults()
     size = 256,                        -- images are squashed to size x size
     baseline = "results/baseline/default/model.h5",
     depth_aware = "results/paper/default/model.h5",
-    depth = { weights = "weights/fcrn.h5", layer = "depth" },
+    depth = { model = "fcrn", weights = "weights/fcrn.h5", layer = "depth" }, -- model: as a run's depth.model
     figure_images = 4,                 -- rows of the figure
     device = "cpu",
     output = { dir = "results" },
@@ -134,14 +134,11 @@ function M.run(cfg)
   for _, key in ipairs({ "baseline", "depth_aware" }) do
     if not core.sys.exists(cfg[key]) then util.fail("%s: model '%s' not found (train it first)", key, cfg[key]) end
   end
-  if not core.sys.exists(cfg.depth.weights) then
-    util.fail("depth.weights: '%s' not found; run 'make weights' or 'bin/strata weights random fcrn %s'",
-      cfg.depth.weights, cfg.depth.weights)
-  end
   local device = cfg.device
   local base = stylize.load_model(cfg.baseline, device)
   local aware = stylize.load_model(cfg.depth_aware, device)
-  local fcrn = require("strata.models.fcrn").from_file(cfg.depth.weights, device)
+  -- The depth network, as the trainer loads it (strata.loss.networks).
+  local fcrn = require("strata.loss.networks").load("depth", cfg.depth, device)
   fcrn:train(false)
   fcrn:check_layer(cfg.depth.layer)
   local notes = {}
