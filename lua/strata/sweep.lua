@@ -359,7 +359,7 @@ local function csv_field(s)
   return s
 end
 
-local function plot_summary(sweep, rows, metric, path)
+local function plot_summary(sweep, rows, metric, path, is_loss)
   local plot = require "strata.plot"
   local xkey = sweep.keys[1]
   local numeric = true
@@ -386,7 +386,7 @@ local function plot_summary(sweep, rows, metric, path)
     xlog = lo > 0 and hi / lo >= 100
   end
   if sweep.scale[xkey] == nil and numeric and #xs <= 12 then xticks = xs end -- grid: a tick per value
-  plot.xy({ path = path, width = 640, height = 400, title = string.format("%s: final %s%s", sweep.name, metric, metric == "total" and " loss" or ""),
+  plot.xy({ path = path, width = 640, height = 400, title = string.format("%s: final %s%s", sweep.name, metric, is_loss and " loss" or ""),
     xlabel = xkey .. (numeric and "" or " (run index)") .. (xlog and " (log scale)" or ""), ylabel = metric,
     xlog = xlog, xticks = xticks, lines = sweep.scale[xkey] == nil, series = series })
 end
@@ -443,13 +443,22 @@ function M.summarize(sweep, failed)
   end
   core.sys.write_atomic(sweep.dir .. "/summary.csv", table.concat(csv, "\n") .. "\n")
 
+  -- Plots: the total, each loss term some run logged as nonzero, the metrics.
   local plots = { total = sweep.dir .. "/plot_total.png" }
-  local order = { "total" }
+  local order, is_loss = { "total" }, { total = true }
+  for _, c in ipairs(loss_cols) do
+    local nonzero = false
+    for _, row in ipairs(rows) do nonzero = nonzero or (tonumber(row[c] or "") or 0) ~= 0 end
+    if nonzero and c ~= "iteration" and c ~= "total" and not eval_seen[c] then
+      plots[c] = sweep.dir .. "/plot_" .. c .. ".png"
+      order[#order + 1], is_loss[c] = c, true
+    end
+  end
   for _, c in ipairs(eval_cols) do
     plots[c] = sweep.dir .. "/plot_" .. c:gsub("[^%w_%-.]", "_") .. ".png"
     order[#order + 1] = c
   end
-  for _, m in ipairs(order) do plot_summary(sweep, rows, m, plots[m]) end
+  for _, m in ipairs(order) do plot_summary(sweep, rows, m, plots[m], is_loss[m]) end
 
   local md = { "# Sweep " .. sweep.name, "",
     string.format("Base experiment `%s`, %d runs; fixed settings: %s.", sweep.base, #sweep.runs,

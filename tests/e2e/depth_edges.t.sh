@@ -9,7 +9,7 @@
 bin/strata run tests/e2e/tiny_data.lua "$tmp" >/dev/null
 bin/strata weights random vgg19 "$tmp/vgg.h5" --width-div 16 --seed 3 >/dev/null
 bin/strata weights random fcrn "$tmp/fcrn.h5" --width-div 16 --seed 4 >/dev/null
-# tests/e2e/tiny.lua's sizes on depth_edges.lua.
+# tests/e2e/tiny.lua's sizes on depth_edges.lua (also as a sweep's fixed settings).
 common=(--set "data.train=$tmp/images" --set "style.image=$tmp/style.png" --set "vgg.weights=$tmp/vgg.h5"
         --set "depth.weights=$tmp/fcrn.h5" --set "output.dir=$tmp/results" --set "sample.image=$tmp/images/1.png"
         --set data.size=32 --set data.batch=2 --set 'model.channels={8,16,16}' --set model.blocks=1
@@ -45,5 +45,21 @@ bin/strata run experiments/depth_edges.lua "${common[@]}" --set run=bad --set 'l
   >"$tmp/bad.out" 2>&1
 [ $? -eq 1 ] && grep -q "^strata: loss.depth_edges: fcrn has no layer 'dept' (did you mean 'depth'?)$" "$tmp/bad.out"
 ok $? "an unknown layer in the term is an error naming the key and the closest layer"
+
+# A sweep over the term's weight: its column joins the summary, with a plot.
+sets=()
+for ((i = 1; i < ${#common[@]}; i += 2)); do sets+=("${common[$i]}"); done
+{ echo 'return { name = "edges_sweep", base = "experiments/depth_edges.lua",'
+  echo '  grid = { ["loss.depth_edges.weight"] = { 0, 100 } }, set = {'
+  for a in "${sets[@]}" schedule.iterations=3; do echo "    [==[$a]==],"; done
+  echo '} }'; } >"$tmp/sweep.lua"
+bin/strata sweep "$tmp/sweep.lua" >"$tmp/sweep.out" 2>&1
+ok $? "a sweep over loss.depth_edges.weight runs" || sed 's/^/#   /' "$tmp/sweep.out"
+s=$tmp/results/edges_sweep
+head -n 1 "$s/summary.csv" | grep -q ',iteration,content,style,tv,depth,depth_edges,total'
+ok $? "summary.csv has the term's column"
+awk -F, 'NR == 2 && $9 == 0 { z = 1 } NR == 3 && $9 > 0 { p = 1 } END { exit !(z && p) }' "$s/summary.csv"
+ok $? "which is 0 for the run with weight 0 and positive for the other"
+[ -s "$s/plot_depth_edges.png" ] && grep -q 'plot_depth_edges.png' "$s/summary.md"; ok $? "and is plotted"
 
 tap_end
