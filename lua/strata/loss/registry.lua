@@ -14,7 +14,8 @@
 --   value    function(f, t, term) -> number, the unweighted loss; f and t map
 --            layer -> features of the stylized batch and of the target (nil
 --            without a target)
---   grad     function(f, t, term, scale) -> { layer = scale * d value / d f[layer] }
+--   grad     function(f, t, term, scale) -> { layer = scale * d value / d f[layer] },
+--            called after value in the same step
 --   defaults (registered terms) the term's experiment keys under loss.<name>
 --            and their defaults; `weight` is one of them (0 turns the term off)
 -- term, the instance a run uses: term.name, term.weight, term.network,
@@ -141,7 +142,6 @@ function M.build(exp)
       local def = registered[name] or opts -- an experiment's term is its own definition
       local layers = def.layers
       if type(layers) == "function" then layers = layers(opts) end
-      if layers == nil and opts.layers then layers = opts.layers end
       terms[#terms + 1] = { name = name, key = "loss." .. name, def = def, weight = opts.weight, opts = opts,
         network = def.network, target = def.target, layers = layers, saved = {} }
     end
