@@ -1,6 +1,8 @@
 /* strata.sys: the few OS facilities experiment code needs (clock, files, devices). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -46,6 +48,45 @@ static int l_exists(lua_State *L) {
 static int l_is_dir(lua_State *L) {
   struct stat st;
   lua_pushboolean(L, stat(luaL_checkstring(L, 1), &st) == 0 && S_ISDIR(st.st_mode));
+  return 1;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* list_dir(path): the entry names of a directory (no "." or ".."), sorted;
+ * so that Lua lists files without handing a path to a shell. */
+static int l_list_dir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  DIR *d = opendir(path);
+  if (!d) return luaL_error(L, "cannot list directory '%s': %s", path, strerror(errno));
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  int oom = 0;
+  while (!oom && (e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 64;
+      char **grown = realloc(names, cap * sizeof *names);
+      if (!grown) { oom = 1; break; }
+      names = grown;
+    }
+    if (!(names[n] = strdup(e->d_name))) oom = 1; else n++;
+  }
+  closedir(d);
+  if (!oom) {
+    qsort(names, n, sizeof *names, cmp_names);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+      lua_pushstring(L, names[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  }
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+  if (oom) return luaL_error(L, "cannot list directory '%s': out of memory", path);
   return 1;
 }
 
@@ -105,6 +146,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"mkdir_p", l_mkdir_p},
                                      {"exists", l_exists},
                                      {"is_dir", l_is_dir},
+                                     {"list_dir", l_list_dir},
                                      {"write_atomic", l_write_atomic},
                                      {"cuda_available", l_cuda_available},
                                      {"memory_stats", l_memory_stats},

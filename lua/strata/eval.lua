@@ -24,19 +24,39 @@ function M.defaults()
     baseline = "results/baseline/default/model.h5",
     depth_aware = "results/paper/default/model.h5",
     depth = { model = "fcrn", weights = "weights/fcrn.h5", layer = "depth" }, -- model: as a run's depth.model
-    figure_images = 4,                 -- rows of the figure
+    -- a pretrained model to show and measure too ("" = none); its label names its origin
+    pretrained = { model = "", label = "pretrained model" },
+    title = "",                        -- the figure's title ("" = from the name)
+    figure_images = 4,                 -- images in the figure (two rows each: stylizations, depth maps)
+    figure_tile = 256,                 -- tile height in the figure, pixels
     device = "cpu",
     output = { dir = "results" },
   }
 end
 
+local function is_image(name)
+  local ext = (name:match("%.([^./]+)$") or ""):lower()
+  return ext == "jpg" or ext == "jpeg" or ext == "png"
+end
+
+-- The images of a folder and its subfolders, sorted by path (listed by
+-- strata.sys, never by a shell).
+local function find_images(dir, out)
+  for _, name in ipairs(core.sys.list_dir(dir)) do
+    local path = dir .. "/" .. name
+    if core.sys.is_dir(path) then
+      find_images(path, out)
+    elseif is_image(name) then
+      out[#out + 1] = path
+    end
+  end
+  return out
+end
+
 local function list_images(spec)
   if type(spec) == "table" then return spec end
   if not core.sys.is_dir(spec) then util.fail("images: '%s' is not a folder", spec) end
-  local files = {}
-  local p = io.popen(string.format("find '%s' -type f \\( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \\) | sort", spec))
-  for line in p:lines() do files[#files + 1] = line end
-  p:close()
+  local files = find_images((spec:gsub("/+$", "")), {})
   if #files == 0 then util.fail("images: '%s' holds no .jpg/.jpeg/.png images", spec) end
   return files
 end
@@ -128,29 +148,80 @@ end
 
 local function dirname(p) return p:match("^(.*)/[^/]*$") or "." end
 
+-- Notes on what the numbers mean: random networks are named, so a reader
+-- never takes a pipeline check for a result.
+local function provenance(cfg, fcrn)
+  local notes, random_vgg = {}, {}
+  if fcrn.synthetic then
+    notes[#notes + 1] = "the depth network's weights are RANDOM (synthetic): depth maps and distances are not meaningful"
+  end
+  local what = { vgg = "VGG-19", depth = "depth-network" }
+  for _, key in ipairs({ "baseline", "depth_aware" }) do
+    local w = core.weights.load(cfg[key])
+    local random = {}
+    for k, v in pairs(w.attrs) do
+      local net = k:match("^synthetic_(.+)$")
+      if net and v == "true" then random[#random + 1] = what[net] or net end
+    end
+    table.sort(random)
+    if #random > 0 then
+      notes[#notes + 1] = string.format("the %s model was trained with RANDOM %s weights", key:gsub("_", "-"),
+        table.concat(random, " and "))
+    end
+    random_vgg[key] = w.attrs.synthetic_vgg == "true"
+  end
+  return notes, random_vgg
+end
+
+-- The figure: per image a row of the original and its stylizations, and a
+-- row of their depth maps; columns and rows labelled, notes on top.
+local function draw_figure(cfg, fig_rows, notes, random_vgg, has_pre, fcrn)
+  local function trained(key, what)
+    return what .. (random_vgg[key] and "\ntrained with RANDOM VGG-19" or "")
+  end
+  local columns = { "original", trained("baseline", "baseline\n(no depth loss)"),
+    trained("depth_aware", "depth-aware\n(depth loss)") }
+  if has_pre then columns[#columns + 1] = cfg.pretrained.label end
+  local rows = {}
+  local depth_kind = fcrn.synthetic and "depth maps by a RANDOM depth network (not meaningful)"
+    or "depth maps (FCRN)"
+  for _, r in ipairs(fig_rows) do
+    rows[#rows + 1] = { label = r.name .. ": stylizations", tiles = r.images, aspect = r.aspect }
+    rows[#rows + 1] = { label = r.name .. ": " .. depth_kind, tiles = r.depths, aspect = r.aspect }
+  end
+  local note_lines = {}
+  for _, n in ipairs(notes) do note_lines[#note_lines + 1] = "Note: " .. n .. "." end
+  return figure.board({
+    title = cfg.title ~= "" and cfg.title or "Depth-map comparison: " .. cfg.name,
+    notes = note_lines,
+    columns = columns,
+    rows = rows,
+    tile = cfg.figure_tile,
+    footer = { string.format("Each image squashed to %dx%d for the networks, shown at its own aspect ratio. "
+      .. "Depth maps: viridis, scaled to the original's depth range, bright = far.", cfg.size, cfg.size) },
+  })
+end
+
 function M.run(cfg)
   local out_dir = cfg.output.dir .. "/" .. cfg.name
   core.sys.mkdir_p(out_dir)
-  for _, key in ipairs({ "baseline", "depth_aware" }) do
+  local has_pre = cfg.pretrained.model ~= ""
+  local keys = { "baseline", "depth_aware" }
+  for _, key in ipairs(keys) do
     if not core.sys.exists(cfg[key]) then util.fail("%s: model '%s' not found (train it first)", key, cfg[key]) end
   end
+  if has_pre and not core.sys.exists(cfg.pretrained.model) then
+    util.fail("pretrained.model: '%s' not found (e.g. bin/strata weights import engstrom DIR %s)", cfg.pretrained.model,
+      cfg.pretrained.model)
+  end
   local device = cfg.device
-  local base = stylize.load_model(cfg.baseline, device)
-  local aware = stylize.load_model(cfg.depth_aware, device)
+  local models = { stylize.load_model(cfg.baseline, device), stylize.load_model(cfg.depth_aware, device) }
+  if has_pre then models[3] = stylize.load_model(cfg.pretrained.model, device) end
   -- The depth network, as the trainer loads it (strata.loss.networks).
   local fcrn = require("strata.loss.networks").load("depth", cfg.depth, device)
   fcrn:train(false)
   fcrn:check_layer(cfg.depth.layer)
-  local notes = {}
-  if fcrn.synthetic then notes[#notes + 1] = "the depth network's weights are RANDOM (synthetic): depth maps and distances are not meaningful" end
-  for _, key in ipairs({ "baseline", "depth_aware" }) do
-    local w = core.weights.load(cfg[key])
-    for k, v in pairs(w.attrs) do
-      if k:match("^synthetic_") and v == "true" then
-        notes[#notes + 1] = string.format("the %s model was trained with RANDOM %s weights", key, k:sub(11))
-      end
-    end
-  end
+  local notes, random_vgg = provenance(cfg, fcrn)
 
   local function depth_of(img)
     local x = img:view({ 1, 3, img:size(2), img:size(3) })
@@ -164,52 +235,81 @@ function M.run(cfg)
     return core.from_list(l, y:shape())
   end
 
+  -- Per image and model: L2, si-log, SSIM of the stylization's depth map
+  -- against the original's (m[model] = { l2, silog, ssim }).
+  local nm = #models
   local rows, fig_rows = {}, {}
-  local csv = { "image,l2_baseline,l2_depth_aware,ratio,silog_baseline,silog_depth_aware,ssim_baseline,ssim_depth_aware" }
-  local sums = { 0, 0, 0, 0, 0, 0 }
+  local sums = {}
+  for k = 1, nm do sums[k] = { 0, 0, 0 } end
   local files = list_images(cfg.images)
   for idx, path in ipairs(files) do
-    local img = core.ops.resize(core.image.read(path), cfg.size, cfg.size)
-    local yb = clamp_image(stylize.image(base, img, device))
-    local ya = clamp_image(stylize.image(aware, img, device))
-    local d_o, d_b, d_a = depth_of(img), depth_of(yb), depth_of(ya)
-    local o, b, a = d_o:to_list(), d_b:to_list(), d_a:to_list()
+    local photo = core.image.read(path)
+    local img = core.ops.resize(photo, cfg.size, cfg.size)
+    local d_o = depth_of(img)
+    local o = d_o:to_list()
     local h, w = d_o:size(d_o:dim() - 1), d_o:size(d_o:dim())
-    local m = { M.l2(o, b), M.l2(o, a), M.silog(o, b), M.silog(o, a), M.ssim(o, b, h, w), M.ssim(o, a, h, w) }
-    for i = 1, 6 do sums[i] = sums[i] + m[i] end
+    local ys, ds, m = {}, {}, {}
+    for k = 1, nm do
+      ys[k] = clamp_image(stylize.image(models[k], img, device))
+      ds[k] = depth_of(ys[k])
+      local s = ds[k]:to_list()
+      m[k] = { M.l2(o, s), M.silog(o, s), M.ssim(o, s, h, w) }
+      for c = 1, 3 do sums[k][c] = sums[k][c] + m[k][c] end
+    end
     local name = path:match("[^/]+$")
-    csv[#csv + 1] = string.format("%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g", name, m[1], m[2], m[2] / math.max(m[1], 1e-30),
-      m[3], m[4], m[5], m[6])
     rows[#rows + 1] = { name = name, m = m }
     if idx <= cfg.figure_images then
       local lo, hi = d_o:min(), d_o:max()
-      local function tile(t) return core.ops.resize(t, h, w) end
-      fig_rows[#fig_rows + 1] = { tile(img), tile(yb), tile(ya), figure.colormap(d_o, lo, hi), figure.colormap(d_b, lo, hi),
-        figure.colormap(d_a, lo, hi) }
+      local r = { name = name, aspect = photo:size(3) / photo:size(2), images = { img }, depths = { figure.colormap(d_o, lo, hi) } }
+      for k = 1, nm do
+        r.images[k + 1] = ys[k]
+        r.depths[k + 1] = figure.colormap(ds[k], lo, hi)
+      end
+      fig_rows[#fig_rows + 1] = r
     end
-    io.stdout:write(string.format("%s: L2 baseline %.4g, depth-aware %.4g\n", name, m[1], m[2]))
+    local line = string.format("%s: L2 baseline %.4g, depth-aware %.4g", name, m[1][1], m[2][1])
+    if has_pre then line = line .. string.format(", pretrained %.4g", m[3][1]) end
+    io.stdout:write(line .. "\n")
   end
   local n = #rows
   local mean = {}
-  for i = 1, 6 do mean[i] = sums[i] / n end
-  local ratio = mean[2] / math.max(mean[1], 1e-30)
-  csv[#csv + 1] = string.format("mean,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g", mean[1], mean[2], ratio, mean[3], mean[4],
-    mean[5], mean[6])
+  for k = 1, nm do mean[k] = { sums[k][1] / n, sums[k][2] / n, sums[k][3] / n } end
+  local ratio = mean[2][1] / math.max(mean[1][1], 1e-30)
+
+  -- metrics.csv: the paper's columns, then the pretrained model's when there is one.
+  local head = "image,l2_baseline,l2_depth_aware,ratio,silog_baseline,silog_depth_aware,ssim_baseline,ssim_depth_aware"
+  if has_pre then head = head .. ",l2_pretrained,silog_pretrained,ssim_pretrained" end
+  local csv = { head }
+  local function csv_row(name, m)
+    local line = string.format("%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g", name, m[1][1], m[2][1],
+      m[2][1] / math.max(m[1][1], 1e-30), m[1][2], m[2][2], m[1][3], m[2][3])
+    if has_pre then line = line .. string.format(",%.6g,%.6g,%.6g", m[3][1], m[3][2], m[3][3]) end
+    return line
+  end
+  for _, r in ipairs(rows) do csv[#csv + 1] = csv_row(r.name, r.m) end
+  csv[#csv + 1] = csv_row("mean", mean)
   core.sys.write_atomic(out_dir .. "/metrics.csv", table.concat(csv, "\n") .. "\n")
 
-  local md = { "| image | L2 baseline | L2 depth-aware | ratio | si-log baseline | si-log depth-aware | SSIM baseline | SSIM depth-aware |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|" }
-  for _, r in ipairs(rows) do
-    md[#md + 1] = string.format("| %s | %.4g | %.4g | %.3f | %.4g | %.4g | %.3f | %.3f |", r.name, r.m[1], r.m[2],
-      r.m[2] / math.max(r.m[1], 1e-30), r.m[3], r.m[4], r.m[5], r.m[6])
+  local md = { "| image | L2 baseline | L2 depth-aware | ratio | si-log baseline | si-log depth-aware | SSIM baseline | SSIM depth-aware |"
+    .. (has_pre and " L2 pretrained | si-log pretrained | SSIM pretrained |" or ""),
+    "|---|---:|---:|---:|---:|---:|---:|---:|" .. (has_pre and "---:|---:|---:|" or "") }
+  local function md_row(name, m, bold)
+    local r = m[2][1] / math.max(m[1][1], 1e-30)
+    local line = string.format("| %s | %.4g | %.4g | %s | %.4g | %.4g | %.3f | %.3f |", name, m[1][1], m[2][1],
+      bold and string.format("**%.3f**", r) or string.format("%.3f", r), m[1][2], m[2][2], m[1][3], m[2][3])
+    if has_pre then line = line .. string.format(" %.4g | %.4g | %.3f |", m[3][1], m[3][2], m[3][3]) end
+    return line
   end
-  md[#md + 1] = string.format("| **mean** | %.4g | %.4g | **%.3f** | %.4g | %.4g | %.3f | %.3f |", mean[1], mean[2], ratio,
-    mean[3], mean[4], mean[5], mean[6])
-  core.sys.write_atomic(out_dir .. "/metrics.md", table.concat(md, "\n") .. "\n")
+  for _, r in ipairs(rows) do md[#md + 1] = md_row(r.name, r.m) end
+  md[#md + 1] = md_row("**mean**", mean, true)
+  local caption = fcrn.synthetic
+    and "Depth maps computed with a RANDOM depth network (synthetic FCRN weights): the distances show the pipeline working, not the paper's finding."
+    or string.format("Depth maps computed with the depth network of %s.", cfg.depth.weights)
+  core.sys.write_atomic(out_dir .. "/metrics.md", caption .. "\n\n" .. table.concat(md, "\n") .. "\n")
 
-  core.image.write(out_dir .. "/figure.png", figure.grid(fig_rows))
+  core.image.write(out_dir .. "/figure.png", draw_figure(cfg, fig_rows, notes, random_vgg, has_pre, fcrn))
   local series = {}
-  for _, key in ipairs({ "baseline", "depth_aware" }) do
+  for _, key in ipairs(keys) do
     local s = read_log(dirname(cfg[key]) .. "/log.csv")
     if s and #s.xs > 0 then
       local pts = {}
@@ -227,16 +327,26 @@ function M.run(cfg)
   report[#report + 1] = string.format("%d test images from %s, squashed to %dx%d; depth layer `%s` of %s.", n,
     type(cfg.images) == "table" and "a list" or cfg.images, cfg.size, cfg.size, cfg.depth.layer, cfg.depth.weights)
   report[#report + 1] = string.format("Models: baseline `%s`, depth-aware `%s`.", cfg.baseline, cfg.depth_aware)
+  if has_pre then
+    report[#report + 1] = string.format("Also shown and measured: `%s`, %s.", cfg.pretrained.model,
+      cfg.pretrained.label:gsub("\n", " "))
+  end
   report[#report + 1] = ""
-  report[#report + 1] = string.format("**Mean L2 distance to the original's depth map: baseline %.4g, depth-aware %.4g; ratio %.3f** (the paper: about 0.5).", mean[1], mean[2], ratio)
+  report[#report + 1] = string.format("**Mean L2 distance to the original's depth map: baseline %.4g, depth-aware %.4g; ratio %.3f** (the paper: about 0.5).", mean[1][1], mean[2][1], ratio)
+  if has_pre then
+    report[#report + 1] = string.format("Pretrained model: mean L2 %.4g.", mean[3][1])
+  end
+  report[#report + 1] = ""
+  report[#report + 1] = caption
   report[#report + 1] = ""
   report[#report + 1] = table.concat(md, "\n")
   report[#report + 1] = ""
-  report[#report + 1] = "`figure.png`: one row per image — original, baseline, depth-aware, then the depth maps of the three (viridis, scaled to the original's depth range; bright = far)."
+  report[#report + 1] = "`figure.png`: two rows per image: the original and its stylizations (baseline, depth-aware"
+    .. (has_pre and ", pretrained" or "") .. "), then their depth maps (viridis, scaled to the original's depth range; bright = far)."
   if #series > 0 then report[#report + 1] = "`losses.png`: total training loss of both runs (log10) against iteration." end
   core.sys.write_atomic(out_dir .. "/report.md", table.concat(report, "\n") .. "\n")
-  io.stdout:write(string.format("mean L2: baseline %.4g, depth-aware %.4g, ratio %.3f -> %s/report.md\n", mean[1], mean[2],
-    ratio, out_dir))
+  io.stdout:write(string.format("mean L2: baseline %.4g, depth-aware %.4g, ratio %.3f -> %s/report.md\n", mean[1][1],
+    mean[2][1], ratio, out_dir))
   return { ratio = ratio, mean = mean, rows = rows, dir = out_dir }
 end
 
