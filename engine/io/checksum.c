@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../error.h"
+#include "checksum.h"
 #include "weights.h"
 
 int st_file_sha256(const char *path, char out_hex[65]) {
@@ -34,6 +35,15 @@ int st_file_sha256(const char *path, char out_hex[65]) {
   EVP_MD_CTX_free(ctx);
   fclose(f);
   if (rc != 0) return rc;
+  for (unsigned i = 0; i < 32; i++) snprintf(out_hex + 2 * i, 3, "%02x", md[i]);
+  return 0;
+}
+
+int st_sha256_hex(const void *data, size_t n, char out_hex[65]) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned mdlen = 0;
+  if (EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+    return st_error("SHA-256 digest failed");
   for (unsigned i = 0; i < 32; i++) snprintf(out_hex + 2 * i, 3, "%02x", md[i]);
   return 0;
 }

@@ -31,8 +31,9 @@
 typedef struct {
   float *data;           /* [B, 3, N, N] */
   int64_t epoch, batch;  /* where it came from */
-  int64_t nskip;         /* unreadable files at this batch's positions */
-  char *skip_msg;        /* the last one's message, or NULL */
+  int64_t nskip;         /* unreadable files at this batch's positions (<= B) */
+  int64_t *skip_file;    /* [B]: their indices, */
+  char **skip_msgs;      /* [B]: and messages (NULL only without memory) */
   int failed;            /* not a batch but a failure, err says which */
   char *err;
 } slot;
@@ -46,7 +47,10 @@ struct st_dataset {
 
   /* caller's side */
   int64_t epoch, batch; /* next to deliver */
-  int64_t skipped;
+  unsigned char *counted; /* [n]: file already in skip_list */
+  int64_t *skip_list;     /* unreadable files in the order first delivered, */
+  char **skip_list_msg;   /* with their messages */
+  int64_t skipped;        /* entries in skip_list */
   char *last_skip;
 
   /* worker's side */
@@ -258,10 +262,10 @@ static int fill_batch(st_dataset *d, slot *s) {
       }
       if (rc == 0) found = 1;
       else if (t == 0) { /* this position's own file: one skip */
+        s->skip_file[s->nskip] = f;
+        s->skip_msgs[s->nskip] = d->bad_msg[f] ? xprintf("%s", d->bad_msg[f])
+                                               : xprintf("'%s' could not be read", d->paths[f]);
         s->nskip++;
-        free(s->skip_msg);
-        s->skip_msg = d->bad_msg[f] ? xprintf("%s", d->bad_msg[f])
-                                    : xprintf("'%s' could not be read", d->paths[f]);
       }
     }
     if (!found) {
@@ -301,9 +305,12 @@ static void *worker_main(void *arg) {
 }
 
 static void clear_slot(slot *s) {
-  free(s->skip_msg);
+  for (int64_t k = 0; k < s->nskip; k++) {
+    free(s->skip_msgs[k]);
+    s->skip_msgs[k] = NULL;
+  }
   free(s->err);
-  s->skip_msg = s->err = NULL;
+  s->err = NULL;
   s->nskip = 0;
   s->failed = 0;
 }
@@ -396,7 +403,14 @@ st_dataset *st_dataset_open(const char *dir, int image_size, int batch_size, uin
   d->bad = calloc((size_t)d->n, 1);
   d->bad_msg = calloc((size_t)d->n, sizeof *d->bad_msg);
   int ok = d->perm && d->bad && d->bad_msg;
-  for (int i = 0; i < DEPTH && ok; i++) ok = (d->q[i].data = malloc(batch_floats * sizeof(float))) != NULL;
+  d->counted = calloc((size_t)d->n, 1);
+  d->skip_list = malloc((size_t)d->n * sizeof *d->skip_list);
+  d->skip_list_msg = calloc((size_t)d->n, sizeof *d->skip_list_msg);
+  ok = ok && d->counted && d->skip_list && d->skip_list_msg;
+  for (int i = 0; i < DEPTH && ok; i++)
+    ok = (d->q[i].data = malloc(batch_floats * sizeof(float))) != NULL &&
+         (d->q[i].skip_file = malloc((size_t)batch_size * sizeof *d->q[i].skip_file)) != NULL &&
+         (d->q[i].skip_msgs = calloc((size_t)batch_size, sizeof *d->q[i].skip_msgs)) != NULL;
   if (!ok) {
     st_error("st_dataset_open('%s'): out of memory for %lld files and %d batches of %zu floats", dir,
              (long long)d->n, DEPTH, batch_floats);
@@ -459,11 +473,16 @@ int st_dataset_next(st_dataset *d, st_tensor *out, int64_t *epoch, int64_t *batc
     d->batch = 0;
     d->epoch++;
   }
-  if (s->nskip > 0) {
-    d->skipped += s->nskip;
+  /* Skips are counted per file: a file unreadable in every epoch is one. */
+  for (int64_t k = 0; k < s->nskip; k++) {
+    const int64_t f = s->skip_file[k];
     free(d->last_skip);
-    d->last_skip = s->skip_msg ? s->skip_msg : xprintf("(a file was skipped; out of memory for its message)");
-    s->skip_msg = NULL;
+    d->last_skip = xprintf("%s", s->skip_msgs[k] ? s->skip_msgs[k] : d->paths[f]);
+    if (d->counted[f]) continue;
+    d->counted[f] = 1;
+    d->skip_list[d->skipped] = f;
+    d->skip_list_msg[d->skipped++] = s->skip_msgs[k];
+    s->skip_msgs[k] = NULL;
   }
   clear_slot(s);
 
@@ -476,6 +495,15 @@ int st_dataset_next(st_dataset *d, st_tensor *out, int64_t *epoch, int64_t *batc
 }
 
 int64_t st_dataset_skipped(const st_dataset *d) { return d->skipped; }
+
+const char *st_dataset_skipped_path(const st_dataset *d, int64_t i) {
+  return i >= 0 && i < d->skipped ? d->paths[d->skip_list[i]] : NULL;
+}
+
+const char *st_dataset_skipped_message(const st_dataset *d, int64_t i) {
+  if (i < 0 || i >= d->skipped) return NULL;
+  return d->skip_list_msg[i] ? d->skip_list_msg[i] : "(could not be read)";
+}
 const char *st_dataset_last_skip_message(const st_dataset *d) { return d->last_skip ? d->last_skip : ""; }
 
 void st_dataset_close(st_dataset *d) {
@@ -484,11 +512,17 @@ void st_dataset_close(st_dataset *d) {
   for (int i = 0; i < DEPTH; i++) {
     clear_slot(&d->q[i]);
     free(d->q[i].data);
+    free(d->q[i].skip_file);
+    free(d->q[i].skip_msgs);
   }
   for (int64_t i = 0; i < d->n; i++) {
     free(d->paths[i]);
     if (d->bad_msg) free(d->bad_msg[i]);
+    if (d->skip_list_msg) free(d->skip_list_msg[i]);
   }
+  free(d->counted);
+  free(d->skip_list);
+  free(d->skip_list_msg);
   free(d->paths);
   free(d->bad_msg);
   free(d->bad);

@@ -11,9 +11,10 @@
  *
  * Unreadable files. A file that fails to decode fills its slot with the next
  * readable file after it in the epoch's order (wrapping around), so a batch
- * still depends only on its (epoch, batch) and the folder's contents. Each
- * skip is counted and its message kept; a file that failed once is not
- * decoded again. If no file of the folder can be read, st_dataset_next fails.
+ * still depends only on its (epoch, batch) and the folder's contents.
+ * Unreadable files are counted once each (not once per epoch or slot), in
+ * the order they were first delivered, with their messages; a file that
+ * failed once is not decoded again. If no file of the folder can be read, st_dataset_next fails.
  *
  * Prefetch. One background thread decodes and resizes the next batches
  * (up to 2 ahead) while the caller computes; it never calls Lua, and a batch
@@ -59,9 +60,12 @@ int st_dataset_seek(st_dataset *d, int64_t epoch, int64_t batch_index);
  * same error repeats until a seek). */
 int st_dataset_next(st_dataset *d, st_tensor *out, int64_t *epoch, int64_t *batch_index);
 
-/* Skips in the batches delivered so far, and the last skip's message (the
- * decoder's error, which names the file), "" when none. */
+/* Distinct unreadable files among the batches delivered so far; the i-th of
+ * them (0-based, in the order first met) and its decoder message (which
+ * names the file), NULL out of range; the last skip's message, "" when none. */
 int64_t st_dataset_skipped(const st_dataset *d);
+const char *st_dataset_skipped_path(const st_dataset *d, int64_t i);
+const char *st_dataset_skipped_message(const st_dataset *d, int64_t i);
 const char *st_dataset_last_skip_message(const st_dataset *d);
 
 /* Stops the thread and frees everything; NULL is fine. */

@@ -6,7 +6,8 @@
  *   ds:batches()           -- batches per epoch, floor(count / batch)
  *   ds:seek(epoch, k)      -- next :next() delivers batch k of epoch `epoch`; both 0-based
  *   ds:next()              -- tensor [batch, 3, size, size] (CPU, 0..255), epoch, k (0-based)
- *   ds:skipped()           -- unreadable files skipped so far, last message ("" if none)
+ *   ds:skipped()           -- distinct unreadable files skipped so far, last message ("" if none)
+ *   ds:skipped_file(i)     -- the i-th of them (1-based, first met first): path, message
  *   ds:close()             -- stops the prefetch thread now (also done by __gc)
  *
  * The userdata owns the dataset; its prefetch thread never calls Lua. */
@@ -89,6 +90,16 @@ static int l_skipped(lua_State *L) {
   return 2;
 }
 
+static int l_skipped_file(lua_State *L) {
+  st_dataset *d = check_ds(L);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  const char *path = st_dataset_skipped_path(d, i - 1);
+  if (!path) return luaL_error(L, "dataset:skipped_file(%I): index outside 1..%I", i, (lua_Integer)st_dataset_skipped(d));
+  lua_pushstring(L, path);
+  lua_pushstring(L, st_dataset_skipped_message(d, i - 1));
+  return 2;
+}
+
 static int l_close(lua_State *L) {
   st_dataset **p = luaL_checkudata(L, 1, LST_DATASET_MT);
   st_dataset_close(*p);
@@ -98,7 +109,7 @@ static int l_close(lua_State *L) {
 
 static const luaL_Reg methods[] = {{"count", l_count}, {"batches", l_batches}, {"path", l_path},
                                    {"seek", l_seek},   {"next", l_next},       {"skipped", l_skipped},
-                                   {"close", l_close}, {NULL, NULL}};
+                                   {"skipped_file", l_skipped_file}, {"close", l_close}, {NULL, NULL}};
 
 static const luaL_Reg functions[] = {{"open", l_open}, {NULL, NULL}};
 

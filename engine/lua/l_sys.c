@@ -1,8 +1,6 @@
 /* strata.sys: the few OS facilities experiment code needs (clock, files, devices). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -11,6 +9,7 @@
 #include "../error.h"
 #include "../device.h"
 #include "../gpu.h"
+#include "../io/fsops.h"
 #include "../memory.h"
 #include "lstrata.h"
 
@@ -51,42 +50,19 @@ static int l_is_dir(lua_State *L) {
   return 1;
 }
 
-static int cmp_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* list_dir(path): the entry names of a directory (no "." or ".."), sorted;
- * so that Lua lists files without handing a path to a shell. */
+/* list_dir(path): the entry names of a directory (no "." or ".."), sorted
+ * (engine/io/fsops.c); so that Lua lists files without handing a path to a
+ * shell. A missing or unreadable directory is an error naming it. */
 static int l_list_dir(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  DIR *d = opendir(path);
-  if (!d) return luaL_error(L, "cannot list directory '%s': %s", path, strerror(errno));
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *e;
-  int oom = 0;
-  while (!oom && (e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    if (n == cap) {
-      cap = cap ? 2 * cap : 64;
-      char **grown = realloc(names, cap * sizeof *names);
-      if (!grown) { oom = 1; break; }
-      names = grown;
-    }
-    if (!(names[n] = strdup(e->d_name))) oom = 1; else n++;
+  char **names;
+  size_t n;
+  if (st_fs_list_dir(luaL_checkstring(L, 1), &names, &n, NULL) != 0) return lst_error(L);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  closedir(d);
-  if (!oom) {
-    qsort(names, n, sizeof *names, cmp_names);
-    lua_createtable(L, (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-      lua_pushstring(L, names[i]);
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-  }
-  for (size_t i = 0; i < n; i++) free(names[i]);
-  free(names);
-  if (oom) return luaL_error(L, "cannot list directory '%s': out of memory", path);
+  st_fs_free_list(names, n);
   return 1;
 }
 
@@ -155,5 +131,6 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
 
 void lst_open_sys(lua_State *L) {
   luaL_newlib(L, functions);
+  lst_add_sys_run(L);
   lua_setfield(L, -2, "sys");
 }

@@ -203,6 +203,9 @@ local function draw_figure(cfg, fig_rows, notes, random_vgg, has_pre, fcrn)
 end
 
 function M.run(cfg)
+  local run_dir = require "strata.run_dir"
+  run_dir.check_component("name", cfg.name)
+  if type(cfg.output.dir) ~= "string" or cfg.output.dir == "" then util.fail("output.dir: may not be empty (it is the results folder)") end
   local out_dir = cfg.output.dir .. "/" .. cfg.name
   core.sys.mkdir_p(out_dir)
   local has_pre = cfg.pretrained.model ~= ""

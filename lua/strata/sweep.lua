@@ -13,8 +13,9 @@ Each run is the base experiment with the fixed and swept values applied as
 --set assignments (so a run started by hand, by a device subprocess or by a
 Slurm task is the same experiment), name = the sweep's name and run = a
 readable id of its values ("loss.depth.weight=100"). Runs go one after another
-in this process on the CPU; finished runs (model.h5 exists) are skipped and
-unfinished ones resume from their newest checkpoint. Afterwards
+in this process on the CPU; finished runs (run_dir.is_complete) are skipped and
+unfinished ones resume from their newest checkpoint. Device subprocesses are
+started without a shell (sys.spawn with an argument list). Afterwards
 results/<name>/summary.csv, summary.md and plot_<metric>.png (the final total
 loss, and any numeric column of a run's eval.csv, against the first swept key)
 are written. `--slurm` writes results/<name>/sweep.slurm (a job array, one run
@@ -23,6 +24,7 @@ per task) instead of running anything.
 local core = require "strata.core"
 local util = require "strata.util"
 local experiment = require "strata.experiment"
+local run_dir = require "strata.run_dir"
 
 local M = {}
 
@@ -234,6 +236,8 @@ function M.load(file, cli_sets)
     end
     local ok3, exp = pcall(experiment.resolve, base_table(), s.base, r.all_sets)
     if not ok3 then util.fail("%s: run %s: %s", file, r.id, tostring(exp)) end
+    local okn, why = pcall(run_dir.check_names, exp)
+    if not okn then util.fail("%s: run %s: %s", file, r.id, tostring(why)) end
     r.exp = exp
     r.dir = sweep.dir .. "/" .. r.id
   end
@@ -242,28 +246,34 @@ end
 
 -- ---- running ----
 
-local function finished(r) return core.sys.exists(r.dir .. "/model.h5") end
+local function finished(r) return run_dir.is_complete(r.dir) end
 
--- The strata binary running this process (the shell's parent), for subprocesses.
+-- The strata binary running this process, for subprocesses.
 local function self_exe()
-  local p = io.popen("readlink /proc/$PPID/exe 2>/dev/null")
-  local exe = p and p:read("l")
-  if p then p:close() end
-  if exe and exe:match("strata") then return exe end
+  local ok, exe = pcall(core.sys.self_exe)
+  if ok and exe:match("strata") then return exe end
   return (STRATA_HOME or ".") .. "/bin/strata"
 end
 
 local function current_dir()
-  local p = io.popen("pwd")
-  local d = p and p:read("l")
-  if p then p:close() end
-  return d or "."
+  local ok, d = pcall(core.sys.getcwd)
+  return ok and d or "."
 end
 
+-- The argument list of one run's subprocess.
+local function run_argv(exe, sweep, r, extra_sets)
+  local argv = { exe, "run", sweep.base }
+  for _, a in ipairs(r.all_sets) do argv[#argv + 1] = "--set" argv[#argv + 1] = a end
+  for _, a in ipairs(extra_sets or {}) do argv[#argv + 1] = "--set" argv[#argv + 1] = a end
+  return argv
+end
+
+-- The same as one line of a shell script (for the Slurm script, run by sbatch).
 local function run_command(exe, sweep, r, extra_sets)
-  local parts = { shell_quote(exe), "run", shell_quote(sweep.base) }
-  for _, a in ipairs(r.all_sets) do parts[#parts + 1] = "--set " .. shell_quote(a) end
-  for _, a in ipairs(extra_sets or {}) do parts[#parts + 1] = "--set " .. shell_quote(a) end
+  local parts = {}
+  for i, a in ipairs(run_argv(exe, sweep, r, extra_sets)) do
+    parts[i] = (a == "--set" or a == "run") and a or shell_quote(a)
+  end
   return table.concat(parts, " ")
 end
 
@@ -291,30 +301,45 @@ local function run_parallel(sweep, todo, devices)
   local exe = self_exe()
   local logs = sweep.dir .. "/logs"
   core.sys.mkdir_p(logs)
-  local chains = {}
+  local chains, running = {}, {} -- per device: its runs in order; pid -> {chain, run}
   for d, dev in ipairs(devices) do
-    local env, set_dev = "", "device=" .. dev
+    local env, set_dev = {}, "device=" .. dev
     local idx = dev:match("^cuda:(%d+)$")
-    if idx then env, set_dev = "CUDA_VISIBLE_DEVICES=" .. idx .. " ", "device=cuda:0" end
-    local cmds = {}
-    for k = d, #todo, #devices do
-      local r = todo[k]
-      local out, rc = logs .. "/" .. r.id .. ".out", logs .. "/" .. r.id .. ".rc"
-      cmds[#cmds + 1] = string.format("%s%s >%s 2>&1; echo $? >%s", env, run_command(exe, sweep, r, { set_dev }),
-        shell_quote(out), shell_quote(rc))
-      os.remove(rc)
+    if idx then env, set_dev = { CUDA_VISIBLE_DEVICES = idx }, "device=cuda:0" end
+    local chain = { env = env, set_dev = set_dev, runs = {}, next = 1 }
+    for k = d, #todo, #devices do chain.runs[#chain.runs + 1] = todo[k] end
+    chains[#chains + 1] = chain
+  end
+  local codes = {}
+  local function start_next(chain)
+    local r = chain.runs[chain.next]
+    if not r then return end
+    chain.next = chain.next + 1
+    local ok, pid = pcall(core.sys.spawn, run_argv(exe, sweep, r, { chain.set_dev }),
+      { env = chain.env, output = logs .. "/" .. r.id .. ".out" })
+    if ok then
+      running[pid] = { chain = chain, run = r }
+    else
+      codes[r.id] = tostring(pid)
+      start_next(chain)
     end
-    if #cmds > 0 then chains[#chains + 1] = "( " .. table.concat(cmds, "; ") .. " ) &" end
   end
   io.stdout:write(string.format("sweep %s: %d runs on %s in parallel; output in %s/\n", sweep.name, #todo,
     table.concat(devices, ", "), logs))
   io.stdout:flush()
-  os.execute(table.concat(chains, "\n") .. "\nwait")
+  for _, chain in ipairs(chains) do start_next(chain) end
+  while next(running) do
+    local pid, code = core.sys.wait()
+    local job = running[pid]
+    if job then
+      running[pid] = nil
+      codes[job.run.id] = code
+      start_next(job.chain)
+    end
+  end
   local failed = {}
   for _, r in ipairs(todo) do
-    local f = io.open(logs .. "/" .. r.id .. ".rc", "r")
-    local rc = f and tonumber(f:read("l"))
-    if f then f:close() end
+    local rc = codes[r.id]
     if rc ~= 0 then
       local last = ""
       local o = io.open(logs .. "/" .. r.id .. ".out", "r")
@@ -511,7 +536,7 @@ function M.write_slurm(sweep)
   lines[#lines + 1] = '  *) echo "no run for array task $SLURM_ARRAY_TASK_ID" >&2; exit 1 ;;'
   lines[#lines + 1] = "esac"
   core.sys.write_atomic(path, table.concat(lines, "\n") .. "\n")
-  os.execute("chmod +x " .. shell_quote(path))
+  core.sys.chmod(path, tonumber("755", 8))
   return path
 end
 
@@ -560,7 +585,7 @@ function M.main(args)
   local todo = {}
   for _, r in ipairs(sweep.runs) do
     if finished(r) then
-      print(string.format("sweep %s: skipping %s: finished (model.h5 exists)", sweep.name, r.id))
+      print(string.format("sweep %s: skipping %s: finished", sweep.name, r.id))
     else
       todo[#todo + 1] = r
     end

@@ -13,6 +13,8 @@ local core = require "strata.core"
 local util = require "strata.util"
 local experiment = require "strata.experiment"
 local checkpoint = require "strata.checkpoint"
+local run_dir_mod = require "strata.run_dir"
+local skipped_files = require "strata.skipped_files"
 local transformer = require "strata.models.transformer"
 local losses = require "strata.loss"
 local networks = require "strata.loss.networks"
@@ -236,6 +238,19 @@ local function read_log_rows(path, upto)
   return rows
 end
 
+-- The values of log.csv's last row by column name (rows[1] is the header).
+local function last_logged(rows)
+  local function split(line)
+    local out = {}
+    for x in (line .. ","):gmatch("([^,]*),") do out[#out + 1] = x end
+    return out
+  end
+  if #rows < 2 then return {} end
+  local names, cells, out = split(rows[1]), split(rows[#rows]), {}
+  for i = 3, #names do out[names[i]] = tonumber(cells[i]) end
+  return out
+end
+
 -- log.csv's header: one column per term of the experiment (strata.loss).
 local function csv_header(T)
   return "iteration,epoch," .. table.concat(T.columns, ",") .. ",total,lr,it_per_s,skipped_images"
@@ -255,6 +270,7 @@ function M.finish(T, run_dir, info)
     if n.name ~= "image" then state.attrs["synthetic_" .. n.name] = n.net.synthetic and "true" or "false" end
   end
   core.weights.save(run_dir .. "/model.h5", state)
+  run_dir_mod.kill_point("model")
 
   local last, finals = info.last or {}, {}
   for _, name in ipairs(T.columns) do finals[#finals + 1] = string.format("%s %.6g", name, last[name] or 0) end
@@ -285,19 +301,16 @@ end
 
 function M.train(exp, opts)
   opts = opts or {}
-  local run_dir = string.format("%s/%s/%s", exp.output.dir, exp.name, exp.run)
-  local ckpt_dir, sample_dir = run_dir .. "/checkpoints", run_dir .. "/samples"
-  if core.sys.exists(run_dir .. "/model.h5") and not opts.fresh then
-    log_line("%s is complete (model.h5 exists); nothing to do (--fresh starts over)", run_dir)
-    return 0
-  end
-  if opts.fresh then os.execute(string.format("rm -rf '%s'", run_dir)) end
-  core.sys.mkdir_p(ckpt_dir)
-  core.sys.mkdir_p(sample_dir)
-  core.sys.write_atomic(run_dir .. "/experiment.lua", "return " .. experiment.serialize(exp) .. "\n")
+  -- The run folder: names checked, locked for this process, --fresh, and
+  -- the checkpoint to resume checked against these settings (run_dir.lua).
+  local run <close> = run_dir_mod.open(exp, opts)
+  if run.complete then return 0 end
+  local run_dir, ckpt_dir, sample_dir = run.dir, run.ckpt_dir, run.sample_dir
+  run:check_resume(exp)
 
   local device = pick_device(exp.device)
   local ds = core.data.open(exp.data.train, exp.data.size, exp.data.batch, exp.seed)
+  local skips = skipped_files.tracker(ds, run_dir)
   local per_epoch = ds:count() // exp.data.batch
   if per_epoch < 1 then
     util.fail("data.train: '%s' has %d images, fewer than one batch of %d", exp.data.train, ds:count(), exp.data.batch)
@@ -307,7 +320,7 @@ function M.train(exp, opts)
   local net, rng = T.net, T.rng
 
   local start = 0
-  local resumed = checkpoint.restore_latest(ckpt_dir, net, T.adam)
+  local resumed = run:begin(exp, total_iters, net, T.adam)
   if resumed then
     start = tonumber(resumed.iteration)
     rng:set_state(resumed.rng_state)
@@ -330,9 +343,14 @@ function M.train(exp, opts)
   local t_start, t_last, it_last = core.sys.clock(), core.sys.clock(), start
   local epoch, bi = 0, 0
   local last = {}
+  -- Only finite state is written; the previous checkpoint stays the last good one.
   local function save_ckpt(it)
-    local path = checkpoint.save(ckpt_dir, { net = net, adam = T.adam, iteration = it, epoch = epoch, batch_index = bi,
-      rng_state = rng:state(), attrs = transformer.attrs(net.config) })
+    local path, bad = checkpoint.save(ckpt_dir, { net = net, adam = T.adam, iteration = it, epoch = epoch, batch_index = bi,
+      rng_state = rng:state(), attrs = transformer.attrs(net.config), experiment = run.record })
+    if not path then
+      util.fail("iteration %d: '%s' holds NaN or Inf values, so no checkpoint was written; stopping (last good checkpoint: %s)",
+        it, bad, T.last_checkpoint or "none yet")
+    end
     checkpoint.prune(ckpt_dir, sched.keep_checkpoints)
     T.last_checkpoint = path
   end
@@ -348,6 +366,7 @@ function M.train(exp, opts)
     if it > start + 1 then collectgarbage() end
     local batch
     batch, epoch, bi = ds:next()
+    skips:update()
     local values, total, lr = M.step(T, device == "cpu" and batch or batch:to(device), it)
     last = values
     last.total = total
@@ -363,7 +382,7 @@ function M.train(exp, opts)
         cells[#cells + 1] = string.format("%.9g", values[name] or 0)
         if values[name] then parts[#parts + 1] = string.format("%s %.4g", name, values[name]) end
       end
-      cells[#cells + 1] = string.format("%.9g,%.9g,%.4f,%d", total, lr, rate, ds:skipped())
+      cells[#cells + 1] = string.format("%.9g,%.9g,%.4f,%d", total, lr, rate, skips:count())
       log:write(table.concat(cells, ","), "\n")
       log:flush()
       log_line("[%s/%s] iter %d/%d | %.2f it/s | ETA %s | %s | total %.4g", exp.name, exp.run, it, total_iters, rate,
@@ -373,12 +392,23 @@ function M.train(exp, opts)
     if sched.sample_every > 0 and it % sched.sample_every == 0 then write_sample(exp, net, sample_dir, it, device) end
   end
   log:close()
+  skips:write()
+  -- A final checkpoint, so a kill while the outputs below are written costs
+  -- no training: the rerun resumes here and only writes them again. The
+  -- completion marker comes last (run_dir.lua).
+  if start < total_iters then save_ckpt(total_iters) end
+  run_dir_mod.kill_point("final_checkpoint")
+  if next(last) == nil then last = last_logged(rows) end -- nothing trained this session
 
   local elapsed = core.sys.clock() - t_start
   M.finish(T, run_dir, { total_iters = total_iters, start = start, elapsed = elapsed, last = last,
     last_alloc_it = last_alloc_it, lr_text = lr_text(exp, T, total_iters),
-    data = string.format("%s (%d images, %d skipped)", exp.data.train, ds:count(), ds:skipped()) })
+    data = string.format("%s (%d images, %d unreadable files skipped%s)", exp.data.train, ds:count(), skips:count(),
+      skips:count() > 0 and ", listed in skipped_files.txt" or "") })
+  run_dir_mod.kill_point("report")
   write_sample(exp, net, sample_dir, total_iters, device)
+  run_dir_mod.kill_point("sample")
+  run:finish(total_iters)
   log_line("wrote %s/model.h5 (%.1f s)", run_dir, elapsed)
   return 0
 end

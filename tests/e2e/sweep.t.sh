@@ -57,16 +57,20 @@ ok $? "rerunning the sweep exits 0"
 ok $? "the rerun says 'skipping' for all 3 runs and trains nothing"
 awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a < 10) }'; ok $? "the rerun is fast"
 
-# 3. A run without its model.h5 resumes from its checkpoint; the others are skipped.
+# 3. A run without its model.h5 resumes from its final checkpoint (written
+# before the outputs) and writes them again; the others are skipped.
 rm "$s/loss.tv.weight=200/model.h5"
 bin/strata sweep "$tmp/sweep.lua" >"$tmp/3.out" 2>&1
 ok $? "the sweep with one unfinished run exits 0"
 [ "$(grep -c 'skipping' "$tmp/3.out")" -eq 2 ] && grep -q 'skipping loss.tv.weight=100' "$tmp/3.out" \
   && grep -q 'skipping loss.tv.weight=400' "$tmp/3.out"
 ok $? "the finished runs are skipped"
-grep -q "resuming .*loss.tv.weight=200 from .*ckpt_00000010.h5" "$tmp/3.out" && [ "$(grep -c '^training ' "$tmp/3.out")" -eq 1 ]
-ok $? "only loss.tv.weight=200 trains, resuming from its checkpoint"
+grep -q "resuming .*loss.tv.weight=200 from .*ckpt_00000020.h5" "$tmp/3.out" && [ "$(grep -c '^training ' "$tmp/3.out")" -eq 1 ] \
+  && ! grep -q 'iter [0-9]*/20' "$tmp/3.out"
+ok $? "only loss.tv.weight=200 runs, resuming from its final checkpoint with nothing to train"
 [ -s "$s/loss.tv.weight=200/model.h5" ]; ok $? "it finishes"
+
+cp "$s/loss.tv.weight=100/log.csv" "$tmp/log100.csv"
 
 # 4. Metrics from a run's eval.csv join the summary and get their own plot.
 for v in 100 200 400; do
@@ -76,6 +80,20 @@ bin/strata sweep "$tmp/sweep.lua" >"$tmp/4.out" 2>&1
 head -1 "$s/summary.csv" | grep -q ',total,depth_l2_ratio$' && grep -q ',0.4$' "$s/summary.csv"
 ok $? "eval.csv's depth_l2_ratio is a summary column"
 [ "$(png_size "$s/plot_depth_l2_ratio.png")" = 640x400 ]; ok $? "and is plotted (plot_depth_l2_ratio.png)"
+
+# 4b. --devices runs each device's share in a subprocess chain (started
+# without a shell); here two CPU "devices", after --fresh-like removal of two runs.
+rm -rf "$s/loss.tv.weight=100" "$s/loss.tv.weight=400"
+bin/strata sweep "$tmp/sweep.lua" --devices cpu,cpu >"$tmp/4b.out" 2>&1
+ok $? "a sweep on --devices cpu,cpu exits 0"
+grep -q 'skipping loss.tv.weight=200' "$tmp/4b.out" && grep -q 'on cpu, cpu in parallel' "$tmp/4b.out"; ok $? "it skips the finished run and runs two in parallel"
+for v in 100 400; do
+  [ -s "$s/loss.tv.weight=$v/model.h5" ] && grep -q "^training tvsweep/loss.tv.weight=$v on cpu" "$s/logs/loss.tv.weight=$v.out"
+  ok $? "subprocess run loss.tv.weight=$v finishes, its output in logs/loss.tv.weight=$v.out"
+done
+cmp -s "$s/loss.tv.weight=100/log.csv" "$tmp/log100.csv" || \
+  cmp -s <(cut -d, -f1-7 "$s/loss.tv.weight=100/log.csv") <(cut -d, -f1-7 "$tmp/log100.csv")
+ok $? "the subprocess run's losses equal the in-process run's"
 
 # 5. --slurm writes a job array and runs nothing.
 bin/strata sweep "$tmp/sweep.lua" --set schedule.iterations=30 --slurm >"$tmp/5.out" 2>&1

@@ -1,0 +1,23 @@
+/* Child processes without a shell: posix_spawn with an argument vector, so
+ * no path or name is ever parsed by /bin/sh; waiting; this process's own
+ * executable. Functions return 0 or -1 with an st_error(). */
+#ifndef STRATA_IO_SPAWN_H
+#define STRATA_IO_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Starts argv[0] (a path; no PATH search) with argv, this process's
+ * environment plus the "KEY=VALUE" entries of env_set (replacing variables
+ * of the same name; may be NULL), and stdout and stderr sent to out_path
+ * (created or truncated) when it is not NULL. */
+int st_spawn(const char *const *argv, const char *const *env_set, const char *out_path, pid_t *pid);
+
+/* Waits for child `pid` (-1: any child). *got is the child that ended and
+ * *code its exit status, or 128 + the signal that killed it. */
+int st_wait(pid_t pid, pid_t *got, int *code);
+
+/* The path of the running executable (/proc/self/exe). */
+int st_self_exe(char *buf, size_t size);
+
+#endif
