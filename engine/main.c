@@ -16,11 +16,25 @@
 #include "lua/lstrata.h"
 #include "memory.h"
 
+/* The error's text: strata.util.error_text (lua/strata/util.lua) describes
+ * a table error value and moves a library-internal position to the end; with
+ * STRATA_DEBUG=1 the Lua traceback follows. The raw text if that fails. */
 static int message_handler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (!msg) msg = luaL_tolstring(L, 1, NULL);
   const char *debug = getenv("STRATA_DEBUG");
-  if (debug && *debug && strcmp(debug, "0") != 0) luaL_traceback(L, L, msg, 1);
+  int verbose = debug && *debug && strcmp(debug, "0") != 0;
+  const char *msg = NULL;
+  int top = lua_gettop(L);
+  luaL_where(L, 2); /* the code that called error(), for a value without a position */
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "strata.util") == LUA_TTABLE && lua_getfield(L, -1, "error_text") == LUA_TFUNCTION) {
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, top + 1);
+    lua_pushboolean(L, verbose);
+    if (lua_pcall(L, 3, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
+  }
+  if (!msg) msg = lua_tostring(L, 1);
+  if (!msg) msg = luaL_tolstring(L, 1, NULL);
+  if (verbose) luaL_traceback(L, L, msg, 1);
   else lua_pushstring(L, msg);
   return 1;
 }

@@ -1,7 +1,8 @@
 /* libFuzzer target: experiment files. The input is run as a Lua experiment
  * file (text only) in a fresh Lua state with the strata library, and what it
  * returns is resolved with strata.experiment (defaults, key checks, --set
- * overrides) and serialized. Lines "--set KEY=VALUE" (Lua comments) are also
+ * overrides, value checks), and merged without the value checks and
+ * serialized. Lines "--set KEY=VALUE" (Lua comments) are also
  * applied as --set overrides. Any Lua error is fine; a crash, a leak,
  * undefined behaviour, or serialized text that does not load back to the same
  * values is a finding.
@@ -60,7 +61,8 @@ static const char *driver =
     "local chunk = load(source, '=fuzz', 't', safe)\n"
     "local t = chunk and select(2, pcall(chunk))\n"
     "if type(t) ~= 'table' then t = {} end\n"
-    "local ok, exp = pcall(experiment.resolve, t, 'fuzz', sets)\n"
+    "pcall(experiment.resolve, t, 'fuzz', sets)\n" /* the value checks: any Lua error is fine */
+    "local ok, exp = pcall(experiment.merge_all, t, 'fuzz', sets)\n" /* serialize every mergeable table */
     "if not ok then return 'rejected' end\n"
     "local sok, text = pcall(experiment.serialize, exp)\n"
     "if not sok or type(text) ~= 'string' then return 'rejected' end\n"

@@ -13,6 +13,7 @@ local experiment = require "strata.experiment"
 local figure = require "strata.figure"
 local plot = require "strata.plot"
 local stylize = require "strata.stylize"
+local transformer = require "strata.models.transformer"
 
 local M = {}
 
@@ -220,6 +221,15 @@ function M.run(cfg)
   local device = cfg.device
   local models = { stylize.load_model(cfg.baseline, device), stylize.load_model(cfg.depth_aware, device) }
   if has_pre then models[3] = stylize.load_model(cfg.pretrained.model, device) end
+  local model_keys = { "baseline", "depth_aware", "pretrained.model" }
+  for i, net in ipairs(models) do
+    local side = transformer.min_side(net.config.padding)
+    if cfg.size < side then
+      local key = model_keys[i]
+      util.fail("size: %d is below %d, the smallest side the %s model '%s' (padding %q) accepts", cfg.size, side, key,
+        i == 3 and cfg.pretrained.model or cfg[key], net.config.padding)
+    end
+  end
   -- The depth network, as the trainer loads it (strata.loss.networks).
   local fcrn = require("strata.loss.networks").load("depth", cfg.depth, device)
   fcrn:train(false)
@@ -362,16 +372,18 @@ function M.main(args)
   if not chunk then util.fail("%s", err) end
   local t = chunk()
   if type(t) ~= "table" then util.fail("%s: must return a table", file) end
-  local cfg = experiment.merge_checked(M.defaults(), t, file)
+  local origins = {}
+  local cfg = experiment.merge_checked(M.defaults(), t, file, origins)
   local i = 2
   while i <= #args do
     if args[i] == "--set" and args[i + 1] then
-      experiment.apply_set(cfg, args[i + 1])
+      experiment.apply_set(cfg, args[i + 1], origins)
       i = i + 2
     else
       util.fail("eval: unexpected argument '%s'", args[i])
     end
   end
+  require("strata.experiment_check").eval_values(cfg, origins)
   M.run(cfg)
   return 0
 end

@@ -68,7 +68,8 @@ local ALTERNATIVES = {
 }
 
 -- Copies `src` over `dst` (defaults), checking every key exists in `dst`.
-local function merge(dst, src, prefix, root, where)
+-- origins (optional): key -> where its value came from, for messages.
+local function merge(dst, src, prefix, root, where, origins)
   for k, v in pairs(src) do
     local key = prefix and (prefix .. "." .. k) or tostring(k)
     local d = dst[k]
@@ -82,7 +83,7 @@ local function merge(dst, src, prefix, root, where)
       util.fail("%s: unknown experiment key '%s'%s", where, key, near and (" (did you mean '" .. near .. "'?)") or "")
     elseif type(d) == "table" and not is_list(d) then
       if type(v) ~= "table" then util.fail("%s: '%s' must be a table", where, key) end
-      merge(d, v, key, root, where)
+      merge(d, v, key, root, where, origins)
     else
       local accepts = ALTERNATIVES[key]
       if accepts and not accepts[type(v)] then
@@ -91,29 +92,55 @@ local function merge(dst, src, prefix, root, where)
         util.fail("%s: '%s' must be a %s, not a %s", where, key, type(d), type(v))
       end
       dst[k] = v
+      if origins then origins[key] = where:sub(1, 5) == "--set" and ("set by " .. where) or ("set in " .. where) end
     end
   end
 end
 
+-- A table literal typed after --set is data, not a program: it is evaluated
+-- with no globals and no string methods, in a coroutine whose count hook
+-- allows SET_INSTRUCTIONS VM instructions and SET_MEMORY_KIB of new memory,
+-- so `{while true do end}` or a string-doubling loop fails at once instead of
+-- hanging or exhausting memory. (Experiment files are not budgeted: `strata
+-- run` runs any Lua script, and a file is the user's own program.)
+local SET_INSTRUCTIONS, SET_MEMORY_KIB = 1000000, 64 * 1024
+
+local function eval_literal(text)
+  local f, err = load("return " .. text, "=--set", "t", {})
+  if not f then return nil, err end
+  local co = coroutine.create(f)
+  local count, base = 0, collectgarbage("count")
+  debug.sethook(co, function()
+    count = count + 1
+    if count > SET_INSTRUCTIONS then error(string.format("more than %d Lua instructions", SET_INSTRUCTIONS), 0) end
+    if collectgarbage("count") - base > SET_MEMORY_KIB then error("more than 64 MiB of memory", 0) end
+  end, "", 1)
+  local strings = getmetatable("")
+  local methods = strings.__index
+  strings.__index = nil
+  local ok, v = coroutine.resume(co)
+  strings.__index = methods
+  if not ok then return nil, tostring(v) end
+  if coroutine.status(co) ~= "dead" then return nil, "it did not finish" end
+  return v
+end
+
 -- Parses the value of a --set: number, boolean, Lua table literal, or string.
-local function parse_value(s)
+local function parse_value(s, key)
   if s == "true" then return true end
   if s == "false" then return false end
   local n = tonumber(s)
   if n then return n end
   if s:match("^%s*{") then
-    local f = load("return " .. s, "--set", "t", {})
-    if f then
-      local ok, v = pcall(f)
-      if ok then return v end
-    end
-    util.fail("--set: cannot parse table value %s", s)
+    local v, err = eval_literal(s)
+    if v == nil then util.fail("--set %s: cannot evaluate the table value %s: %s", key, s, err) end
+    return v
   end
   return s
 end
 
 -- Applies "a.b.c=value" to exp, with the same key checks as the file.
-function M.apply_set(exp, assignment)
+function M.apply_set(exp, assignment, origins)
   local key, value = assignment:match("^([%w_%.]+)=(.*)$")
   if not key then util.fail("--set '%s': expected KEY=VALUE, e.g. loss.tv.weight=100", assignment) end
   local src, node = {}, nil
@@ -124,23 +151,33 @@ function M.apply_set(exp, assignment)
     node[parts[i]] = {}
     node = node[parts[i]]
   end
-  node[parts[#parts]] = parse_value(value)
-  merge(exp, src, nil, exp, "--set " .. key)
+  node[parts[#parts]] = parse_value(value, key)
+  local shown = #assignment > 60 and (assignment:sub(1, 57) .. "...") or assignment
+  merge(exp, src, nil, exp, "--set " .. shown, origins)
 end
 
 -- Copies `src` over the table of defaults `dst`, checking every key (for
 -- other configuration tables, such as evaluation files). Returns dst.
-function M.merge_checked(dst, src, where)
-  merge(dst, src, nil, dst, where)
+function M.merge_checked(dst, src, where, origins)
+  merge(dst, src, nil, dst, where, origins)
   return dst
 end
 
--- The resolved experiment: defaults, then the file's table, then --set's.
+-- Defaults, then the file's table, then --set's, with every key checked but
+-- not the values; returns the experiment and where each value came from.
+function M.merge_all(file_table, where, sets)
+  local exp, origins = M.defaults(), {}
+  merge(exp, file_table, nil, exp, where, origins)
+  for _, s in ipairs(sets or {}) do M.apply_set(exp, s, origins) end
+  return exp, origins
+end
+
+-- The resolved experiment: merge_all's, with every value checked (see
+-- strata.experiment_check). Returns the experiment and the origins.
 function M.resolve(file_table, where, sets)
-  local exp = M.defaults()
-  merge(exp, file_table, nil, exp, where)
-  for _, s in ipairs(sets or {}) do M.apply_set(exp, s) end
-  return exp
+  local exp, origins = M.merge_all(file_table, where, sets)
+  require("strata.experiment_check").values(exp, origins)
+  return exp, origins
 end
 
 local KEYWORDS = {}

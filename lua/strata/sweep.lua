@@ -209,7 +209,7 @@ function M.load(file, cli_sets)
   local chunk, err = loadfile(file)
   if not chunk then util.fail("%s", err) end
   local ok, s = pcall(chunk)
-  if not ok then util.fail("%s: %s", file, tostring(s)) end
+  if not ok then util.fail("%s: %s", file, util.error_text(s)) end
   check_sweep(s, file)
   local base_chunk, berr = loadfile(s.base)
   if not base_chunk then util.fail("%s", berr) end
@@ -220,7 +220,7 @@ function M.load(file, cli_sets)
   end
   local fixed = fixed_sets(s, file, cli_sets)
   local ok2, head = pcall(experiment.resolve, base_table(), s.base, fixed)
-  if not ok2 then util.fail("%s: %s", file, tostring(head)) end
+  if not ok2 then util.fail("%s: %s", file, util.error_text(head)) end
   local sweep = { file = file, name = s.name, base = s.base, devices = s.devices, fixed = fixed,
     root = head.output.dir, dir = head.output.dir .. "/" .. s.name, scale = {} }
   sweep.runs, sweep.keys = expand(s, file)
@@ -234,11 +234,11 @@ function M.load(file, cli_sets)
     for _, a in ipairs({ "output.dir=" .. sweep.root, "name=" .. s.name, "run=" .. r.id }) do
       r.all_sets[#r.all_sets + 1] = a
     end
-    local ok3, exp = pcall(experiment.resolve, base_table(), s.base, r.all_sets)
-    if not ok3 then util.fail("%s: run %s: %s", file, r.id, tostring(exp)) end
+    local ok3, exp, origins = pcall(experiment.resolve, base_table(), s.base, r.all_sets)
+    if not ok3 then util.fail("%s: run %s: %s", file, r.id, util.error_text(exp)) end
     local okn, why = pcall(run_dir.check_names, exp)
-    if not okn then util.fail("%s: run %s: %s", file, r.id, tostring(why)) end
-    r.exp = exp
+    if not okn then util.fail("%s: run %s: %s", file, r.id, util.error_text(why)) end
+    r.exp, r.origins = exp, origins
     r.dir = sweep.dir .. "/" .. r.id
   end
   return sweep
@@ -284,9 +284,9 @@ local function run_sequential(sweep, todo)
   for k, r in ipairs(todo) do
     io.stdout:write(string.format("sweep %s: run %d/%d: %s\n", sweep.name, k, #todo, r.id))
     io.stdout:flush()
-    local ok, err = pcall(train.train, r.exp)
+    local ok, err = pcall(train.train, r.exp, { origins = r.origins })
     if not ok then
-      failed[r.id] = tostring(err)
+      failed[r.id] = util.error_text(err)
       io.stderr:write(string.format("strata: sweep %s: run %s failed: %s\n", sweep.name, r.id, tostring(err)))
     end
     collectgarbage("collect") -- the previous run's tensors go back to the allocator
@@ -572,6 +572,20 @@ function M.main(args)
   if not file then util.fail("sweep: which file? usage: strata sweep FILE.lua [--set KEY=VALUE] [--devices D1,D2] [--slurm]") end
   local sweep = M.load(file, cli_sets)
   devices = devices or sweep.devices
+  -- Every run's values were checked by M.load; its input images and the
+  -- devices are checked here, before any run starts (for --slurm, by each
+  -- task: the files are the cluster's, which this machine may not see).
+  local check = require "strata.experiment_check"
+  for _, d in ipairs(devices or {}) do
+    local _, want = check.experiment.device(d)
+    if want then util.fail("sweep: device '%s': expected %s", tostring(d), want) end
+  end
+  for _, r in ipairs(sweep.runs) do
+    if not slurm and not finished(r) then
+      local ok, err = pcall(check.inputs, r.exp, r.origins)
+      if not ok then util.fail("%s: run %s: %s", file, r.id, util.error_text(err)) end
+    end
+  end
 
   if slurm then
     local path = M.write_slurm(sweep)

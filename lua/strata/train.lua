@@ -301,6 +301,11 @@ end
 
 function M.train(exp, opts)
   opts = opts or {}
+  -- The input images, before the run folder is made or locked (the values
+  -- were checked when the experiment was resolved); a complete run needs none.
+  if opts.fresh or not run_dir_mod.is_complete(run_dir_mod.path(exp)) then
+    require("strata.experiment_check").inputs(exp, opts.origins)
+  end
   -- The run folder: names checked, locked for this process, --fresh, and
   -- the checkpoint to resume checked against these settings (run_dir.lua).
   local run <close> = run_dir_mod.open(exp, opts)
@@ -433,7 +438,8 @@ function M.main(file_table, file, args)
       util.fail("run: unexpected argument '%s' (expected --set KEY=VALUE or --fresh)", a)
     end
   end
-  local exp = experiment.resolve(file_table, file, sets)
+  local exp, origins = experiment.resolve(file_table, file, sets)
+  opts.origins = origins
   return M.train(exp, opts)
 end
 

@@ -59,7 +59,7 @@ ok $? "a rerun resumes from it and finishes"
 
 # a3. A precision that does not exist; TF32 asked of a CPU run.
 tiny prec "" --set precision=fp16 --set schedule.iterations=2; rc=$?
-one_error prec '^strata: precision: expected "fp32" or "tf32", got "fp16"$'
+one_error prec '^strata: precision: expected one of "fp32", "tf32", got "fp16"'
 ok $? "precision = fp16 is an error naming the choices" || show "$tmp/prec.err"
 tiny tf32cpu "" --set precision=tf32 --set schedule.iterations=2; rc=$?
 [ "$rc" -eq 0 ] && grep -q 'applies to GPUs only' "$tmp/tf32cpu.out" && grep -q 'on cpu (fp32)' "$tmp/tf32cpu.out"

@@ -62,6 +62,18 @@ function SamePool:forward(x)
   return MaxPool2d.forward(self, x)
 end
 
+-- The smallest square input (side in pixels) that reaches any layer: 1. Every
+-- strided layer pads (conv1 by 3, the pool 'SAME', the stride-2 1x1 convs need
+-- none) and the up-projections only enlarge, so any image runs.
+function M.min_size() return 1 end
+
+-- Every layer name features() accepts (from a tiny network, built once).
+local names
+function M.layer_names()
+  names = names or M.build({ width_div = 64 }):layer_names()
+  return names
+end
+
 -- The depth map's size for an H x W input.
 function M.output_size(h, w)
   local function trunk(n)

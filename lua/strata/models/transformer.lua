@@ -10,6 +10,16 @@ local nn = require "strata.nn"
 local M = {}
 
 M.defaults = { channels = { 32, 64, 128 }, blocks = 5, padding = "same", eps = 1e-3 }
+M.paddings = { "same", "reflect" }
+
+-- Sizes. Two stride-2 convs and two stride-2 transposed convs: the output is
+-- 4*ceil(ceil(H/2)/2), the input's size only for multiples of 4 (training
+-- compares the two, so its images must be). Zero ("same") padding runs on any
+-- size; reflection padding needs every pad smaller than the side it pads:
+-- 9x9 (pad 4) at full size needs 5, and the quarter-size 3x3 residual convs
+-- (pad 1) need 2 there, which 5 gives (5 -> 3 -> 2).
+M.size_multiple = 4
+function M.min_side(padding) return padding == "reflect" and 5 or 1 end
 
 function M.build(opts)
   opts = opts or {}

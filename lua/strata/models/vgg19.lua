@@ -15,6 +15,35 @@ local M = {}
 M.blocks = { { 64, 2 }, { 128, 2 }, { 256, 4 }, { 512, 4 }, { 512, 4 } }
 M.mean = { 123.68, 116.779, 103.939 } -- RGB
 
+-- Every layer name, in order (conv1_1, relu1_1, conv1_2, ..., pool5).
+function M.layer_names()
+  local names = {}
+  for b, spec in ipairs(M.blocks) do
+    for k = 1, spec[2] do
+      names[#names + 1] = string.format("conv%d_%d", b, k)
+      names[#names + 1] = string.format("relu%d_%d", b, k)
+    end
+    names[#names + 1] = "pool" .. b
+  end
+  return names
+end
+
+-- The smallest square input (side in pixels) that reaches layer `name`, or
+-- nil for an unknown name: the 3x3 convs keep the size (pad 1) and each 2x2
+-- stride-2 pool before the layer (and the layer itself, for a pool) halves it,
+-- rounding down, and needs at least 2x2. relu5_1 needs 16, pool5 32.
+function M.min_size(name)
+  local pools = 0
+  for b, spec in ipairs(M.blocks) do
+    for k = 1, spec[2] do
+      if name == string.format("conv%d_%d", b, k) or name == string.format("relu%d_%d", b, k) then return 1 << pools end
+    end
+    pools = pools + 1
+    if name == "pool" .. b then return 1 << pools end
+  end
+  return nil
+end
+
 -- opts.width_div divides every width (small networks for tests); opts.device.
 function M.build(opts)
   opts = opts or {}
