@@ -2,8 +2,9 @@
 -- and --set are merged and before anything runs (experiment.resolve), so a bad
 -- value is one error naming its key, what was expected and where the value
 -- came from, never an internal error later or a silent run.
---   values(exp, origins)       every key against the schema below, then the
---                              rules between keys (minimum image sizes, ...)
+--   values(exp, origins)       every key against the schema below, the loss
+--                              terms (weights, layers of their networks), then
+--                              the rules between keys (minimum image sizes, ...)
 --   inputs(exp, origins)       at the start of training: the input images
 --                              exist, decode and are large enough
 --   eval_values(cfg, origins)  the same for `strata eval` files
@@ -393,9 +394,10 @@ local function read_image(path_value, key, origins)
   return img
 end
 
--- `transformer` reflect padding and VGG-19's pools set the smallest images;
--- sizes after the resizes train.lua makes (style.scale; sample.size on the
--- longer side).
+-- The training images' folder; the style image (when a term's target is the
+-- style) large enough after style.scale for the deepest layer those terms
+-- read; the sample image readable and, resized to sample.size on its longer
+-- side as train.lua does, not below what the transformer's padding accepts.
 function M.inputs(exp, origins)
   if not core.sys.is_dir(exp.data.train) then
     fail_key(origins, "data.train", "'%s' is not a folder of training images", exp.data.train)

@@ -43,7 +43,7 @@ ok $? "experiment.lua records the term's functions and reloads to the same exper
 
 bin/strata run experiments/depth_edges.lua "${common[@]}" --set run=bad --set 'loss.depth_edges.layers={"dept"}' \
   >"$tmp/bad.out" 2>&1
-[ $? -eq 1 ] && grep -q "^strata: loss.depth_edges: fcrn has no layer 'dept' (did you mean 'depth'?)$" "$tmp/bad.out"
+[ $? -eq 1 ] && grep -q "^strata: loss.depth_edges.layers: expected a layer of depth (depth.model = \"fcrn\") (did you mean 'depth'?), got \"dept\"" "$tmp/bad.out"
 ok $? "an unknown layer in the term is an error naming the key and the closest layer"
 
 # A sweep over the term's weight: its column joins the summary, with a plot.

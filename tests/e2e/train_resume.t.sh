@@ -66,7 +66,7 @@ bin/strata run tests/e2e/tiny.lua "${common[@]}" --set loss.tv.wieght=3 >"$tmp/e
 [ $? -eq 1 ] && grep -q "unknown experiment key 'loss.tv.wieght' (did you mean 'loss.tv.weight'?)" "$tmp/e.out"
 ok $? "a misspelt --set key names the closest valid key"
 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set loss.content.layer=relu9_9 >"$tmp/e2.out" 2>&1
-[ $? -eq 1 ] && grep -q "loss.content.layer: expected a layer of VGG-19 .*got \"relu9_9\"" "$tmp/e2.out"
+[ $? -eq 1 ] && grep -q "loss.content.layer: expected a layer of vgg (vgg.model = \"vgg19\") (did you mean 'relu1_1'?), got \"relu9_9\"" "$tmp/e2.out"
 ok $? "a missing layer name is an error naming it"
 
 tap_end

@@ -24,7 +24,10 @@ end
 for name, pair in pairs({ experiment = { experiment.defaults(), check.experiment },
   eval = { eval.defaults(), check.eval } }) do
   local keys, missing, extra = leaf_keys(pair[1]), {}, {}
-  for k in pairs(keys) do if not pair[2][k] then missing[#missing + 1] = k end end
+  for k in pairs(keys) do
+    -- loss.<term>.* are checked per term (check.loss_terms, below)
+    if not pair[2][k] and not (name == "experiment" and k:match("^loss%.")) then missing[#missing + 1] = k end
+  end
   for k in pairs(pair[2]) do if not keys[k] then extra[#extra + 1] = k end end
   tap.ok(#missing == 0, name .. ": every default key has a rule")
   if #missing > 0 then tap.diag("no rule: %s", table.concat(missing, ", ")) end
@@ -79,7 +82,8 @@ local e = experiment.resolve({ schedule = { iterations = 1e4, log_every = 2.0 } 
 tap.ok(math.type(e.schedule.iterations) == "integer" and e.schedule.iterations == 10000
   and math.type(e.schedule.log_every) == "integer" and math.type(e.data.batch) == "integer",
   "integral floats (1e4, 2.0, --set 8.0) become integers")
-for _, f in ipairs({ "experiments/baseline.lua", "experiments/paper.lua", "experiments/demo.lua", "tests/e2e/tiny.lua" }) do
+for _, f in ipairs({ "experiments/baseline.lua", "experiments/paper.lua", "experiments/demo.lua",
+  "experiments/depth_edges.lua", "tests/e2e/tiny.lua" }) do
   tap.ok(pcall(experiment.resolve, dofile(f), f, {}), f .. " passes the checks")
 end
 tap.ok(pcall(check.eval_values, experiment.merge_checked(eval.defaults(), dofile("experiments/depth_l2.lua"), "d")),
@@ -89,7 +93,20 @@ tap.raises(function() experiment.resolve({ schedule = { log_every = 0 } }, "exp.
 tap.raises(function() experiment.resolve({}, "exp.lua", { "optim.lr=-1" }) end,
   { "optim.lr: expected a number > 0", "got -1 (set by --set optim.lr=-1)" }, "a --set value names the --set")
 tap.raises(function() experiment.resolve({ loss = { content = { weight = 0 }, style = { weight = 0 }, tv = { weight = 0 } } }, "e", {}) end,
-  { "all 0: nothing to train" }, "every loss weight 0 is an error")
+  { "is 0: nothing to train" }, "every loss weight 0 is an error")
+for name in pairs(experiment.defaults().loss) do
+  tap.raises(function() experiment.resolve({}, "e", { "loss." .. name .. ".weight=-1" }) end,
+    { "loss." .. name .. ".weight: expected a number >= 0, got -1" }, "loss." .. name .. ".weight -1 is refused")
+end
+tap.raises(function() experiment.resolve({}, "e", { "loss.depth.layer=dpth" }) end,
+  { "loss.depth.layer: expected a layer of depth (depth.model = \"fcrn\") (did you mean 'depth'?), got \"dpth\"" },
+  "a depth layer is one of FCRN's")
+tap.raises(function() experiment.resolve({}, "e", { "vgg.model=vgg91" }) end, { "vgg.model: expected a model of strata.models" },
+  "an unknown loss-network model")
+tap.raises(function() experiment.resolve({}, "e", { 'optim.lr={kind="stpe"}' }) end, { "optim.lr: unknown schedule kind 'stpe'" },
+  "a schedule table is checked up front")
+tap.ok(pcall(experiment.resolve, { optim = { lr = { kind = "step", base = 1e-3, every = 10, gamma = 0.5 } } }, "e", {}),
+  "a step schedule passes")
 tap.raises(function() experiment.resolve({ schedule = { iterations = 0, epochs = 0 } }, "e", {}) end,
   { "schedule.epochs: expected an integer >= 1 when schedule.iterations is 0" }, "no iterations and no epochs")
 tap.raises(function() experiment.resolve({}, "e", { "seed=1.5" }) end, { "seed: expected an integer, got 1.5" }, "a fractional seed")
