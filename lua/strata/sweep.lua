@@ -287,7 +287,7 @@ local function run_sequential(sweep, todo)
     local ok, err = pcall(train.train, r.exp, { origins = r.origins })
     if not ok then
       failed[r.id] = util.error_text(err)
-      io.stderr:write(string.format("strata: sweep %s: run %s failed: %s\n", sweep.name, r.id, tostring(err)))
+      io.stderr:write(string.format("strata: sweep %s: run %s failed: %s\n", sweep.name, r.id, failed[r.id]))
     end
     collectgarbage("collect") -- the previous run's tensors go back to the allocator
   end
