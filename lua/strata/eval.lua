@@ -124,27 +124,31 @@ function M.ssim(o, s, h, w)
   return count > 0 and total / count or 1
 end
 
--- The iteration and total columns of a run's log.csv (found by name: the
--- columns before them are the run's loss terms).
+-- A run's log.csv: its iterations and totals, its loss-term columns (those
+-- between epoch and total: the run's terms, strata.loss) and its last row.
 local function read_log(path)
   local xs, ys = {}, {}
   local f = io.open(path, "r")
   if not f then return nil end
-  local it_col, total_col
+  local header, col, last
   for line in f:lines() do
     local cells = {}
     for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
-    if not total_col then
-      for i, c in ipairs(cells) do
-        if c == "iteration" then it_col = i elseif c == "total" then total_col = i end
-      end
-      if not (it_col and total_col) then f:close() return nil end
-    elseif tonumber(cells[it_col]) and tonumber(cells[total_col]) then
-      xs[#xs + 1], ys[#ys + 1] = tonumber(cells[it_col]), tonumber(cells[total_col])
+    if not header then
+      header, col = cells, {}
+      for i, c in ipairs(cells) do col[c] = i end
+      if not (col.iteration and col.epoch and col.total) then f:close() return nil end
+    elseif tonumber(cells[col.iteration]) and tonumber(cells[col.total]) then
+      xs[#xs + 1], ys[#ys + 1], last = tonumber(cells[col.iteration]), tonumber(cells[col.total]), cells
     end
   end
   f:close()
-  return { xs = xs, ys = ys }
+  local terms, final = {}, {}
+  for i = col.epoch + 1, col.total do
+    terms[#terms + 1] = header[i]
+    final[header[i]] = last and tonumber(last[i])
+  end
+  return { xs = xs, ys = ys, terms = terms, final = final }
 end
 
 local function dirname(p) return p:match("^(.*)/[^/]*$") or "." end
@@ -321,9 +325,10 @@ function M.run(cfg)
   core.sys.write_atomic(out_dir .. "/metrics.md", caption .. "\n\n" .. table.concat(md, "\n") .. "\n")
 
   core.image.write(out_dir .. "/figure.png", draw_figure(cfg, fig_rows, notes, random_vgg, has_pre, fcrn))
-  local series = {}
+  local series, logs = {}, {}
   for _, key in ipairs(keys) do
     local s = read_log(dirname(cfg[key]) .. "/log.csv")
+    logs[key] = s
     if s and #s.xs > 0 then
       local pts = {}
       for k = 1, #s.xs do pts[k] = { s.xs[k], math.log(math.max(s.ys[k], 1e-30), 10) } end
@@ -357,6 +362,30 @@ function M.run(cfg)
   report[#report + 1] = "`figure.png`: two rows per image: the original and its stylizations (baseline, depth-aware"
     .. (has_pre and ", pretrained" or "") .. "), then their depth maps (viridis, scaled to the original's depth range; bright = far)."
   if #series > 0 then report[#report + 1] = "`losses.png`: total training loss of both runs (log10) against iteration." end
+  -- Each run's final training losses, one column per loss term either logged.
+  local cols, seen = {}, {}
+  for _, key in ipairs(keys) do
+    for _, c in ipairs(logs[key] and logs[key].terms or {}) do
+      if not seen[c] then cols[#cols + 1], seen[c] = c, true end
+    end
+  end
+  if #cols > 0 then
+    report[#report + 1] = ""
+    report[#report + 1] = "Final training losses (last row of each run's log.csv):"
+    report[#report + 1] = ""
+    report[#report + 1] = "| model | " .. table.concat(cols, " | ") .. " |"
+    report[#report + 1] = "|---|" .. string.rep("---|", #cols)
+    for _, key in ipairs(keys) do
+      if logs[key] then
+        local cells = {}
+        for _, c in ipairs(cols) do
+          local v = logs[key].final[c]
+          cells[#cells + 1] = v and string.format("%.4g", v) or "-"
+        end
+        report[#report + 1] = "| " .. key:gsub("_", "-") .. " | " .. table.concat(cells, " | ") .. " |"
+      end
+    end
+  end
   core.sys.write_atomic(out_dir .. "/report.md", table.concat(report, "\n") .. "\n")
   io.stdout:write(string.format("mean L2: baseline %.4g, depth-aware %.4g, ratio %.3f -> %s/report.md\n", mean[1][1],
     mean[2][1], ratio, out_dir))

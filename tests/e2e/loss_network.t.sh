@@ -4,7 +4,7 @@
 # network defined in this test. The run trains with it (its map is what the
 # depth term reads: the same run with the network's weights scaled logs a
 # different depth loss), the report names its weights, the depth-map
-# evaluation uses it too; a missing model file and a layer the network lacks
+# evaluation uses it too (and reports each run's final loss per term); a missing model file and a layer the network lacks
 # are one-line errors.
 . tests/tap.sh
 
@@ -62,6 +62,9 @@ bin/strata eval experiments/depth_l2.lua --set name=ev --set "images=$tmp/images
   --set "depth.model=$tmp/small_depth.lua" --set "depth.weights=$tmp/small.h5" --set "output.dir=$tmp/results" \
   >"$tmp/eval.out" 2>&1
 [ $? -eq 0 ] && [ -s "$tmp/results/ev/metrics.csv" ]; ok $? "the evaluation measures depth with the test network"
+grep -q '^| model | content | style | tv | depth | total |$' "$tmp/results/ev/report.md" &&
+  grep -Eq '^\| depth-aware \| [0-9.e+-]+ \| [0-9.e+-]+ \| [0-9.e+-]+ \| [0-9.e+-]+ \| [0-9.e+-]+ \|$' "$tmp/results/ev/report.md"
+ok $? "its report gives each run's final loss per term"
 
 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set run=c --set "depth.weights=$tmp/small.h5" \
   --set "depth.model=$tmp/nope.lua" >"$tmp/c.out" 2>&1
