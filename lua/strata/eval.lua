@@ -214,6 +214,10 @@ function M.run(cfg)
   local out_dir = cfg.output.dir .. "/" .. cfg.name
   core.sys.mkdir_p(out_dir)
   local has_pre = cfg.pretrained.model ~= ""
+  local t = cfg.figure_tile
+  if type(t) ~= "number" or t < 1 or t ~= math.floor(t) then
+    util.fail("figure_tile: expected a positive whole number of pixels, got %s", tostring(t))
+  end
   local keys = { "baseline", "depth_aware" }
   for _, key in ipairs(keys) do
     if not core.sys.exists(cfg[key]) then util.fail("%s: model '%s' not found (train it first)", key, cfg[key]) end

@@ -54,4 +54,15 @@ for d in demo_eval demo_eval_train; do
   for f in report.md metrics.md metrics.csv figure.png losses.png; do [ -s "$tmp/$d/$f" ] || break; done
   [ -s "$tmp/$d/$f" ]; ok $? "$d has report.md, metrics, figure.png and losses.png"
 done
+
+# Bad evaluation settings: one clear error line naming the key.
+ev=(bin/strata eval experiments/depth_l2.lua --set name=bad --set "output.dir=$tmp" --set size=32
+    --set "baseline=$tmp/demo/runs/demo/baseline/model.h5" --set "depth_aware=$tmp/demo/runs/demo/depth/model.h5"
+    --set "depth.weights=$tmp/demo/fcrn_random.h5")
+"${ev[@]}" --set "pretrained.model=$tmp/none.h5" >/dev/null 2>"$tmp/bad1.err"
+[ $? = 1 ] && [ "$(wc -l <"$tmp/bad1.err")" = 1 ] && grep -q "^strata: pretrained.model: '.*none.h5' not found" "$tmp/bad1.err"
+ok $? "a missing pretrained model is one error naming pretrained.model: $(cat "$tmp/bad1.err")"
+"${ev[@]}" --set figure_tile=0 >/dev/null 2>"$tmp/bad2.err"
+[ $? = 1 ] && [ "$(wc -l <"$tmp/bad2.err")" = 1 ] && grep -q "^strata: figure_tile: expected" "$tmp/bad2.err"
+ok $? "figure_tile=0 is one error naming figure_tile: $(cat "$tmp/bad2.err")"
 tap_end
