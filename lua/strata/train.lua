@@ -130,7 +130,7 @@ function M.setup(exp, opts)
     end
   end
   for _, t in ipairs(T.terms) do
-    if t.target == "style" then t.style_target = style_feats[t.network] end
+    if t.target == "style" then t.style_target = losses.style_target(t, style_feats[t.network]) end
   end
 
   -- Adam state, one pair of moments per parameter.

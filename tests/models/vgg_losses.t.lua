@@ -26,7 +26,7 @@ local content, style, tv = terms.content, terms.style, terms.tv
 tap.ok(content and style and tv and not terms.depth, "the defaults build the content, style and TV terms, not depth")
 
 vgg:train(false)
-local style_target = vgg:features(fx.style, style.layers)
+local style_target = losses.style_target(style, vgg:features(fx.style, style.layers))
 local target = vgg:features(fx.content, content.layers)
 vgg:train(true)
 local layers = { "relu4_2" }

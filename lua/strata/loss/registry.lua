@@ -16,6 +16,8 @@
 --            without a target)
 --   grad     function(f, t, term, scale) -> { layer = scale * d value / d f[layer] },
 --            called after value in the same step
+--   prepare  (optional, "style" targets) function(t, term) -> what value and
+--            grad get as t instead of the style image's features, made once
 --   defaults (registered terms) the term's experiment keys under loss.<name>
 --            and their defaults; `weight` is one of them (0 turns the term off)
 -- term, the instance a run uses: term.name, term.weight, term.network,
@@ -76,7 +78,7 @@ function M.defaults()
 end
 
 -- The keys of a term defined in an experiment file, loss.<name> = { ... }.
-local INLINE_KEYS = { "weight", "network", "layers", "target", "value", "grad" }
+local INLINE_KEYS = { "weight", "network", "layers", "target", "value", "grad", "prepare" }
 
 -- True when an unknown loss.<name> table is meant as a new term (it brings a
 -- value function); experiment.lua then checks it with M.check_inline.
@@ -106,6 +108,9 @@ function M.check_inline(key, v, where)
   end
   for _, l in ipairs(v.layers) do
     if type(l) ~= "string" then util.fail("%s: 'layers' must hold layer names (strings)", at) end
+  end
+  if v.prepare ~= nil and (type(v.prepare) ~= "function" or v.target ~= "style") then
+    util.fail("%s: 'prepare' must be a function(t, term), for a term whose target is \"style\"", at)
   end
   local def = { name = name, network = v.network, target = v.target, value = v.value, grad = v.grad }
   check_def(def, at)
@@ -147,6 +152,11 @@ function M.build(exp)
     end
   end
   return terms
+end
+
+-- A "style" term's target from the style image's features (see prepare).
+function M.style_target(term, feats)
+  return term.def.prepare and term.def.prepare(feats, term) or feats
 end
 
 -- One term's value and the gradient it adds (scale = its weight), for a
