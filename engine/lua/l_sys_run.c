@@ -80,6 +80,7 @@ static int l_lock(lua_State *L) {
 /* Strings handed to C stay referenced by the tables on the Lua stack for the
  * whole call, so their pointers remain valid. */
 static int l_spawn(lua_State *L) {
+  lua_settop(L, 2); /* what is pushed below stays above the arguments */
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_Integer n = luaL_len(L, 1);
   if (n < 1) return luaL_error(L, "sys.spawn: empty argument list");

@@ -179,9 +179,9 @@ function Run:check_resume(exp)
   if #bad > 0 then
     local lines = {}
     for _, d in ipairs(bad) do lines[#lines + 1] = string.format("  %s: was %s, now %s", d.key, d.old, d.new) end
-    util.fail("%s: cannot resume %s: these settings differ from the run's checkpoint %s, and they change what is computed:\n%s\n"
+    util.fail("cannot resume %s from %s: these settings differ from the ones it was trained with, and they change what is computed:\n%s\n"
       .. "Either start this run over with --fresh, or give the new settings another run name (--set run=...).",
-      exp.name .. "/" .. exp.run, self.dir, w.path, table.concat(lines, "\n"))
+      exp.name .. "/" .. exp.run, w.path, table.concat(lines, "\n"))
   end
 end
 
