@@ -25,11 +25,14 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 BUILD   ?= build
 ENGINE_SRC  := $(filter-out engine/main.c engine/gpu_cuda.c engine/gpu_none.c, \
                  $(wildcard engine/*.c engine/ops/*.c engine/io/*.c engine/lua/*.c))
+# Kernels: kernels/cpu always; kernels/cuda (the .cu kernels and the C table
+# that lists them, kernels/kernels.h) only with the CUDA backend.
 KERNEL_SRC  := $(wildcard kernels/cpu/*.c)
 CUDA_SRC    :=
 
 ifeq ($(CUDA),1)
 ENGINE_SRC  += engine/gpu_cuda.c
+KERNEL_SRC  += $(wildcard kernels/cuda/*.c)
 CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
 CFLAGS      += -DSTRATA_CUDA -I$(CUDA_HOME)/include
 LDLIBS      += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
@@ -39,6 +42,7 @@ else ifeq ($(CUDA),emu)
 # the same kernels/cuda sources, compiled as C++ against stand-in CUDA,
 # cuDNN and cuBLAS headers. For testing only.
 ENGINE_SRC  += engine/gpu_cuda.c
+KERNEL_SRC  += $(wildcard kernels/cuda/*.c)
 CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
 EMU_SRC     := $(wildcard tests/cuda_emu/*.cpp)
 CFLAGS      += -DSTRATA_CUDA -DSTRATA_CUDA_EMU -DSTRATA_MEM_EXACT -Itests/cuda_emu/include

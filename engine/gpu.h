@@ -24,4 +24,9 @@ int st_gpu_memset(void *dst, int index, int byte, size_t nbytes);
  * build. Returns 0, or -1 with an error. */
 int st_gpu_set_tf32(int on);
 
+/* The CUDA backend's kernel table (kernels/kernels.h), or NULL in a CPU-only
+ * build. Ops reach it through st_kernels_of (engine/ops/dispatch.h). */
+struct st_kernels;
+const struct st_kernels *st_gpu_kernels(void);
+
 #endif

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "gpu.h"
 #include "kernels/cuda/tf32.h"
+#include "kernels/kernels.h"
 
 static int count = -1;
 static char reason[256];
@@ -66,3 +67,5 @@ int st_gpu_memset(void *dst, int index, int byte, size_t nbytes) {
 }
 
 int st_gpu_set_tf32(int on) { return st_cuda_set_tf32(on); }
+
+const st_kernels *st_gpu_kernels(void) { return &st_cuda_kernels; }

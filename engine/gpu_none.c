@@ -24,3 +24,5 @@ int st_gpu_set_tf32(int on) {
   (void)on; /* TF32 is a GPU tensor-core format; the CPU build always computes in float32 */
   return 0;
 }
+
+const struct st_kernels *st_gpu_kernels(void) { return NULL; /* no CUDA kernels in this build */ }

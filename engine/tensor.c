@@ -215,15 +215,3 @@ int st_check_placed(const st_tensor *t, int ndim, const int64_t *shape, const st
   if (st_check_shape(t, ndim, shape, what)) return -1;
   return st_check_same_device(t, like, what);
 }
-
-int st_no_kernel(const char *fn, st_device dev) {
-  return st_error("%s: no kernel for tensors on %s in this build", fn, st_device_name(dev));
-}
-
-int st_check_kernel(const st_tensor *t, const char *fn) {
-  st_device dev = st_tensor_device(t);
-#ifdef STRATA_CUDA
-  if (dev.kind == ST_CUDA) return 0;
-#endif
-  return dev.kind == ST_CPU ? 0 : st_no_kernel(fn, dev);
-}

@@ -66,10 +66,5 @@ int st_check_same_device(const st_tensor *a, const st_tensor *b, const char *wha
 int st_check_like(const st_tensor *out, const char *out_what, const st_tensor *in, const char *in_what);
 /* t present with `shape` and on like's device (errors name `what`). */
 int st_check_placed(const st_tensor *t, int ndim, const int64_t *shape, const st_tensor *like, const char *what);
-/* The error of an op called on a device this build has no kernel for. */
-int st_no_kernel(const char *fn, st_device dev);
-/* 0 when this build has kernels for t's device (the CPU; CUDA in a CUDA
- * build), else st_no_kernel's error. */
-int st_check_kernel(const st_tensor *t, const char *fn);
 
 #endif

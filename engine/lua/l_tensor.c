@@ -1,13 +1,14 @@
 /* Tensors in Lua: userdata boxing an st_tensor reference.
  * C owns the memory; the userdata owns one reference, dropped by __gc.
- * Indices are 1-based, as everywhere in Lua. Arithmetic helpers here are
- * conveniences for scripts and tests and run on CPU tensors. */
-#include <math.h>
+ * Indices are 1-based, as everywhere in Lua. The arithmetic and statistics
+ * methods are ops (engine/ops/tensor_ops.h) and run on the tensor's device;
+ * element access (get, set, to_list) needs a CPU tensor. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../error.h"
 #include "../memory.h"
+#include "../ops/tensor_ops.h"
 #include "lstrata.h"
 
 int lst_error(lua_State *L) {
@@ -274,113 +275,92 @@ static int l_copy(lua_State *L) {
 
 /* Reductions, in double. */
 static int l_sum(lua_State *L) {
-  st_tensor *t = check_cpu(L, 1);
-  const float *d = st_tensor_data(t);
-  double s = 0;
-  for (int64_t i = 0; i < t->numel; i++) s += d[i];
+  double s;
+  if (st_sum(&s, lst_check_tensor(L, 1))) return lst_error(L);
   lua_pushnumber(L, s);
   return 1;
 }
 
 static int l_mean(lua_State *L) {
-  st_tensor *t = check_cpu(L, 1);
-  const float *d = st_tensor_data(t);
-  double s = 0;
-  for (int64_t i = 0; i < t->numel; i++) s += d[i];
-  lua_pushnumber(L, t->numel ? s / (double)t->numel : 0.0);
-  return 1;
-}
-
-static int l_min(lua_State *L) {
-  st_tensor *t = check_cpu(L, 1);
-  const float *d = st_tensor_data(t);
-  if (!t->numel) return luaL_error(L, "min of an empty tensor");
-  float m = d[0];
-  for (int64_t i = 1; i < t->numel; i++) m = d[i] < m ? d[i] : m;
+  double m;
+  if (st_mean(&m, lst_check_tensor(L, 1))) return lst_error(L);
   lua_pushnumber(L, m);
   return 1;
 }
 
-static int l_max(lua_State *L) {
-  st_tensor *t = check_cpu(L, 1);
-  const float *d = st_tensor_data(t);
-  if (!t->numel) return luaL_error(L, "max of an empty tensor");
-  float m = d[0];
-  for (int64_t i = 1; i < t->numel; i++) m = d[i] > m ? d[i] : m;
-  lua_pushnumber(L, m);
+/* min and max keep their own message for an empty tensor. */
+static int min_or_max(lua_State *L, int want_max) {
+  st_tensor *t = lst_check_tensor(L, 1);
+  if (!t->numel) return luaL_error(L, "%s of an empty tensor", want_max ? "max" : "min");
+  float lo, hi;
+  if (st_min_max(&lo, &hi, t)) return lst_error(L);
+  lua_pushnumber(L, want_max ? hi : lo);
   return 1;
 }
 
-/* 1 if every element is finite. */
+static int l_min(lua_State *L) { return min_or_max(L, 0); }
+static int l_max(lua_State *L) { return min_or_max(L, 1); }
+
+/* true if every element is finite. */
 static int l_all_finite(lua_State *L) {
-  st_tensor *t = check_cpu(L, 1);
-  const float *d = st_tensor_data(t);
-  int ok = 1;
-  for (int64_t i = 0; i < t->numel && ok; i++) ok = isfinite(d[i]);
-  lua_pushboolean(L, ok);
+  int all;
+  if (st_all_finite(&all, lst_check_tensor(L, 1))) return lst_error(L);
+  lua_pushboolean(L, all);
   return 1;
 }
 
-/* Elementwise binary arithmetic: tensor (op) tensor of the same shape, or tensor (op) number. */
-enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
-
-static float apply(int op, float a, float b) {
-  switch (op) {
-  case OP_ADD: return a + b;
-  case OP_SUB: return a - b;
-  case OP_MUL: return a * b;
-  default: return a / b;
-  }
-}
-
-static int arith(lua_State *L, int op) {
+/* Elementwise binary arithmetic: tensor (op) tensor of the same shape, or
+ * tensor (op) number, number (op) tensor; the result is on the tensor's device. */
+static int arith(lua_State *L, st_arith_op op) {
   int ta = luaL_testudata(L, 1, LST_TENSOR_MT) != NULL, tb = luaL_testudata(L, 2, LST_TENSOR_MT) != NULL;
-  st_tensor *a = ta ? check_cpu(L, 1) : NULL, *b = tb ? check_cpu(L, 2) : NULL;
+  st_tensor *a = ta ? lst_check_tensor(L, 1) : NULL, *b = tb ? lst_check_tensor(L, 2) : NULL;
   st_tensor *shape_of = a ? a : b;
   if (a && b && !st_tensor_same_shape(a, b)) {
     char s1[128], s2[128];
     return luaL_error(L, "tensor arithmetic on different shapes %s and %s", st_shape_str(a->ndim, a->shape, s1, sizeof s1),
                       st_shape_str(b->ndim, b->shape, s2, sizeof s2));
   }
-  float sa = a ? 0 : (float)luaL_checknumber(L, 1), sb = b ? 0 : (float)luaL_checknumber(L, 2);
-  st_tensor *y = st_tensor_new(shape_of->ndim, shape_of->shape, st_cpu());
+  float s = a && b ? 0.0f : (float)luaL_checknumber(L, a ? 2 : 1);
+  st_tensor *y = st_tensor_new(shape_of->ndim, shape_of->shape, st_tensor_device(shape_of));
   if (!y) return lst_error(L);
-  float *yd = st_tensor_data(y);
-  const float *ad = a ? st_tensor_data(a) : NULL, *bd = b ? st_tensor_data(b) : NULL;
-  for (int64_t i = 0; i < y->numel; i++) yd[i] = apply(op, ad ? ad[i] : sa, bd ? bd[i] : sb);
+  int rc = a && b ? st_arith_forward(y, a, b, op) : st_arith_scalar_forward(y, shape_of, s, a == NULL, op);
+  if (rc) {
+    st_tensor_release(y);
+    return lst_error(L);
+  }
   lst_push_tensor(L, y);
   return 1;
 }
 
-static int l_add(lua_State *L) { return arith(L, OP_ADD); }
-static int l_sub(lua_State *L) { return arith(L, OP_SUB); }
-static int l_mul(lua_State *L) { return arith(L, OP_MUL); }
-static int l_div(lua_State *L) { return arith(L, OP_DIV); }
+static int l_add(lua_State *L) { return arith(L, ST_ARITH_ADD); }
+static int l_sub(lua_State *L) { return arith(L, ST_ARITH_SUB); }
+static int l_mul(lua_State *L) { return arith(L, ST_ARITH_MUL); }
+static int l_div(lua_State *L) { return arith(L, ST_ARITH_DIV); }
 
 static int l_unm(lua_State *L) {
   lua_settop(L, 1);
   lua_pushnumber(L, -1);
-  return arith(L, OP_MUL);
+  return arith(L, ST_ARITH_MUL);
 }
 
 static int l_abs(lua_State *L) {
-  st_tensor *t = check_cpu(L, 1);
-  st_tensor *y = st_tensor_clone(t);
+  st_tensor *t = lst_check_tensor(L, 1);
+  st_tensor *y = st_tensor_new(t->ndim, t->shape, st_tensor_device(t));
   if (!y) return lst_error(L);
-  float *d = st_tensor_data(y);
-  for (int64_t i = 0; i < y->numel; i++) d[i] = fabsf(d[i]);
+  if (st_abs_forward(y, t)) {
+    st_tensor_release(y);
+    return lst_error(L);
+  }
   lst_push_tensor(L, y);
   return 1;
 }
 
-/* t:add_(other [, alpha]): t += alpha * other, in place (CPU). */
+/* t:add_(other [, alpha]): t += alpha * other, in place. */
 static int l_add_inplace(lua_State *L) {
-  st_tensor *t = check_cpu(L, 1), *o = check_cpu(L, 2);
+  st_tensor *t = lst_check_tensor(L, 1), *o = lst_check_tensor(L, 2);
   float alpha = (float)luaL_optnumber(L, 3, 1.0);
   if (t->numel != o->numel) return luaL_error(L, "add_: element counts differ (%d and %d)", (int)t->numel, (int)o->numel);
-  float *d = st_tensor_data(t);
-  const float *s = st_tensor_data(o);
-  for (int64_t i = 0; i < t->numel; i++) d[i] += alpha * s[i];
+  if (st_axpy(t, alpha, o)) return lst_error(L);
   lua_settop(L, 1);
   return 1;
 }
@@ -388,22 +368,11 @@ static int l_add_inplace(lua_State *L) {
 /* dst:paste(src, row, col): copies a [C,h,w] tensor into the [C,H,W] dst with
  * its top-left corner at (row, col) (1-based); parts outside dst are cut off. */
 static int l_paste(lua_State *L) {
-  st_tensor *d = check_cpu(L, 1), *s = check_cpu(L, 2);
+  st_tensor *d = lst_check_tensor(L, 1), *s = lst_check_tensor(L, 2);
   lua_Integer r0 = luaL_checkinteger(L, 3) - 1, c0 = luaL_checkinteger(L, 4) - 1;
   if (d->ndim != 3 || s->ndim != 3 || d->shape[0] != s->shape[0])
     return luaL_error(L, "paste: expected [C,H,W] tensors with the same C");
-  float *dd = st_tensor_data(d);
-  const float *sd = st_tensor_data(s);
-  int64_t C = d->shape[0], H = d->shape[1], W = d->shape[2], h = s->shape[1], w = s->shape[2];
-  for (int64_t c = 0; c < C; c++)
-    for (int64_t y = 0; y < h; y++) {
-      int64_t ty = r0 + y;
-      if (ty < 0 || ty >= H) continue;
-      for (int64_t x = 0; x < w; x++) {
-        int64_t tx = c0 + x;
-        if (tx >= 0 && tx < W) dd[(c * H + ty) * W + tx] = sd[(c * h + y) * w + x];
-      }
-    }
+  if (st_paste(d, s, r0, c0)) return lst_error(L);
   lua_settop(L, 1);
   return 1;
 }

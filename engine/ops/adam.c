@@ -1,13 +1,10 @@
-/* Adam step dispatch: argument checks, bias corrections (in double), CPU kernel. */
+/* Adam step: argument checks, bias corrections (in double), then the device's kernel. */
 #include "train_ops.h"
 
 #include <math.h>
 
 #include "../error.h"
-#include "kernels/cpu/adam.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/adam.h"
-#endif
+#include "dispatch.h"
 
 int st_adam_step(st_tensor *param, const st_tensor *grad, st_tensor *m, st_tensor *v, float lr, float beta1,
                  float beta2, float eps, int64_t t) {
@@ -21,17 +18,12 @@ int st_adam_step(st_tensor *param, const st_tensor *grad, st_tensor *m, st_tenso
   if (!(beta2 >= 0.0f && beta2 < 1.0f)) return st_error("st_adam_step: beta2 must be in [0, 1), got %g", beta2);
   if (!(eps >= 0.0f) || !isfinite(eps)) return st_error("st_adam_step: eps must be finite and >= 0, got %g", eps);
   if (!isfinite(lr)) return st_error("st_adam_step: lr must be finite, got %g", lr);
-  if (st_check_kernel(param, "st_adam_step")) return -1;
+  int dev;
+  const st_kernels *k = st_kernels_of(param, &dev, "st_adam_step");
+  if (!k) return -1;
   double bc1 = 1.0 - pow((double)beta1, (double)t), bc2 = 1.0 - pow((double)beta2, (double)t);
   /* beta2 = 0 with eps = 0 and a zero gradient would divide 0 by 0; that is
    * the caller's choice, as in torch. */
-#ifdef STRATA_CUDA
-  if (st_tensor_device(param).kind == ST_CUDA)
-    return st_cuda_adam_step(st_tensor_device(param).index, st_tensor_data(param), st_tensor_data(grad),
-                             st_tensor_data(m), st_tensor_data(v), param->numel, beta1, beta2, eps,
-                             (float)((double)lr / bc1), (float)sqrt(bc2));
-#endif
-  st_cpu_adam_step(st_tensor_data(param), st_tensor_data(grad), st_tensor_data(m), st_tensor_data(v), param->numel,
-                   beta1, beta2, eps, (float)((double)lr / bc1), (float)sqrt(bc2));
-  return 0;
+  return k->adam_step(dev, st_tensor_data(param), st_tensor_data(grad), st_tensor_data(m), st_tensor_data(v),
+                      param->numel, beta1, beta2, eps, (float)((double)lr / bc1), (float)sqrt(bc2));
 }

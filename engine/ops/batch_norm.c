@@ -4,11 +4,8 @@
 
 #include "error.h"
 #include "tensor.h"
-#include "kernels/cpu/batch_norm.h"
+#include "ops/dispatch.h"
 #include "ops/fcrn_ops.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/batch_norm.h"
-#endif
 
 /* t, when present, is [C] on x's device. */
 static int check_vec(const st_tensor *t, int64_t C, const st_tensor *x, const char *what) {
@@ -46,17 +43,12 @@ static int forward(st_tensor *y, const st_tensor *x, const st_tensor *mean, cons
     return -1;
   if (check_eps(eps, fn)) return -1;
   if (check && st_batch_norm_check_var(var, eps, "batch_norm forward")) return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_batch_norm_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
-                                      st_tensor_data(mean), st_tensor_data(var), gamma ? st_tensor_data(gamma) : NULL,
-                                      beta ? st_tensor_data(beta) : NULL, x->shape[0], C, x->shape[2] * x->shape[3],
-                                      eps);
-#endif
-  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel(fn, st_tensor_device(x));
-  return st_cpu_batch_norm_forward(st_tensor_data(y), st_tensor_data(x), st_tensor_data(mean), st_tensor_data(var),
-                                   gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL,
-                                   x->shape[0], C, x->shape[2] * x->shape[3], eps);
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, fn);
+  if (!k) return -1;
+  return k->batch_norm_forward(dev, st_tensor_data(y), st_tensor_data(x), st_tensor_data(mean), st_tensor_data(var),
+                               gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL, x->shape[0],
+                               C, x->shape[2] * x->shape[3], eps);
 }
 
 static int backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy, const st_tensor *x,
@@ -76,20 +68,13 @@ static int backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st
   if (check_eps(eps, fn)) return -1;
   if (check && st_batch_norm_check_var(var, eps, "batch_norm backward")) return -1;
   if (!dx && !dgamma && !dbeta) return 0;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(dy).kind == ST_CUDA)
-    return st_cuda_batch_norm_backward(st_tensor_device(dy).index, dx ? st_tensor_data(dx) : NULL,
-                                       dgamma ? st_tensor_data(dgamma) : NULL, dbeta ? st_tensor_data(dbeta) : NULL,
-                                       st_tensor_data(dy), x ? st_tensor_data(x) : NULL, st_tensor_data(mean),
-                                       st_tensor_data(var), gamma ? st_tensor_data(gamma) : NULL, dy->shape[0], C,
-                                       dy->shape[2] * dy->shape[3], eps);
-#endif
-  if (st_tensor_device(dy).kind != ST_CPU) return st_no_kernel(fn, st_tensor_device(dy));
-  return st_cpu_batch_norm_backward(dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
-                                    dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy),
-                                    x ? st_tensor_data(x) : NULL, st_tensor_data(mean), st_tensor_data(var),
-                                    gamma ? st_tensor_data(gamma) : NULL, dy->shape[0], C,
-                                    dy->shape[2] * dy->shape[3], eps);
+  int dev;
+  const st_kernels *k = st_kernels_of(dy, &dev, fn);
+  if (!k) return -1;
+  return k->batch_norm_backward(dev, dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
+                                dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy), x ? st_tensor_data(x) : NULL,
+                                st_tensor_data(mean), st_tensor_data(var), gamma ? st_tensor_data(gamma) : NULL,
+                                dy->shape[0], C, dy->shape[2] * dy->shape[3], eps);
 }
 
 int st_batch_norm_forward(st_tensor *y, const st_tensor *x, const st_tensor *mean, const st_tensor *var,

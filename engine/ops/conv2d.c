@@ -1,11 +1,8 @@
-/* conv2d: argument checks and device dispatch. */
+/* conv2d: argument checks, then the device's kernel. */
 #include <limits.h>
 
 #include "../error.h"
-#include "kernels/cpu/conv2d.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/conv2d.h"
-#endif
+#include "dispatch.h"
 #include "ops.h"
 
 void st_same_pads(int in, int k, int stride, int *before, int *after) {
@@ -21,7 +18,7 @@ void st_same_pads(int in, int k, int stride, int *before, int *after) {
 }
 
 /* Validates x, w and p and fills the kernel descriptor (output size included). */
-static int describe(const st_tensor *x, const st_tensor *w, const st_conv2d_params *p, st_cpu_conv2d_desc *d,
+static int describe(const st_tensor *x, const st_tensor *w, const st_conv2d_params *p, st_conv2d_desc *d,
                     const char *fn) {
   char a[128], b[128];
   if (!p) return st_error("%s: missing params", fn);
@@ -76,7 +73,7 @@ static int describe(const st_tensor *x, const st_tensor *w, const st_conv2d_para
   return 0;
 }
 
-static void out_shape(const st_cpu_conv2d_desc *d, int64_t out[4]) {
+static void out_shape(const st_conv2d_desc *d, int64_t out[4]) {
   out[0] = d->N;
   out[1] = d->K;
   out[2] = d->OH;
@@ -84,7 +81,7 @@ static void out_shape(const st_cpu_conv2d_desc *d, int64_t out[4]) {
 }
 
 int st_conv2d_shape(const st_tensor *x, const st_tensor *w, const st_conv2d_params *p, int64_t out[4]) {
-  st_cpu_conv2d_desc d;
+  st_conv2d_desc d;
   if (describe(x, w, p, &d, "conv2d") != 0) return -1;
   out_shape(&d, out);
   return 0;
@@ -92,7 +89,7 @@ int st_conv2d_shape(const st_tensor *x, const st_tensor *w, const st_conv2d_para
 
 int st_conv2d_forward(st_tensor *y, const st_tensor *x, const st_tensor *w, const st_tensor *b,
                       const st_conv2d_params *p) {
-  st_cpu_conv2d_desc d;
+  st_conv2d_desc d;
   int64_t ys[4];
   if (describe(x, w, p, &d, "conv2d forward") != 0) return -1;
   out_shape(&d, ys);
@@ -101,21 +98,16 @@ int st_conv2d_forward(st_tensor *y, const st_tensor *x, const st_tensor *w, cons
     int64_t bs[1] = {d.K};
     if (st_check_placed(b, 1, bs, x, "conv2d forward b")) return -1;
   }
-  st_device dev = st_tensor_device(x);
-  if (dev.kind == ST_CPU)
-    return st_cpu_conv2d_forward(&d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
-                                 b ? st_tensor_data(b) : NULL);
-#ifdef STRATA_CUDA
-  if (dev.kind == ST_CUDA)
-    return st_cuda_conv2d_forward(dev.index, &d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
-                                  b ? st_tensor_data(b) : NULL);
-#endif
-  return st_no_kernel("conv2d forward", dev);
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "conv2d forward");
+  if (!k) return -1;
+  return k->conv2d_forward(dev, &d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
+                           b ? st_tensor_data(b) : NULL);
 }
 
 int st_conv2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, const st_tensor *dy, const st_tensor *x,
                        const st_tensor *w, const st_conv2d_params *p) {
-  st_cpu_conv2d_desc d;
+  st_conv2d_desc d;
   int64_t ys[4];
   if (describe(x, w, p, &d, "conv2d backward") != 0) return -1;
   out_shape(&d, ys);
@@ -126,16 +118,9 @@ int st_conv2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, const st_ten
     int64_t bs[1] = {d.K};
     if (st_check_placed(db, 1, bs, x, "conv2d backward db")) return -1;
   }
-  st_device dev = st_tensor_device(x);
-  if (dev.kind == ST_CPU)
-    return st_cpu_conv2d_backward(&d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
-                                  db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
-                                  st_tensor_data(w));
-#ifdef STRATA_CUDA
-  if (dev.kind == ST_CUDA)
-    return st_cuda_conv2d_backward(dev.index, &d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
-                                   db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
-                                   st_tensor_data(w));
-#endif
-  return st_no_kernel("conv2d backward", dev);
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "conv2d backward");
+  if (!k) return -1;
+  return k->conv2d_backward(dev, &d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
+                            db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x), st_tensor_data(w));
 }

@@ -1,16 +1,13 @@
-/* conv_transpose2d: argument checks and device dispatch. */
+/* conv_transpose2d: argument checks, then the device's kernel. */
 #include <limits.h>
 
 #include "../error.h"
-#include "kernels/cpu/conv_transpose2d.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/conv_transpose2d.h"
-#endif
+#include "dispatch.h"
 #include "ops.h"
 
 /* Validates x, w and p and fills the kernel descriptor. */
 static int describe(const st_tensor *x, const st_tensor *w, const st_conv_transpose2d_params *p,
-                    st_cpu_conv_transpose2d_desc *d, const char *fn) {
+                    st_conv_transpose2d_desc *d, const char *fn) {
   char a[128], b[128];
   if (!p) return st_error("%s: missing params", fn);
   if (st_check_ndim(x, 4, "conv_transpose2d x") || st_check_ndim(w, 4, "conv_transpose2d w ([Cin, Cout, kh, kw])"))
@@ -50,7 +47,7 @@ static int describe(const st_tensor *x, const st_tensor *w, const st_conv_transp
   return 0;
 }
 
-static void out_shape(const st_cpu_conv_transpose2d_desc *d, int64_t out[4]) {
+static void out_shape(const st_conv_transpose2d_desc *d, int64_t out[4]) {
   out[0] = d->N;
   out[1] = d->Co;
   out[2] = d->OH;
@@ -59,7 +56,7 @@ static void out_shape(const st_cpu_conv_transpose2d_desc *d, int64_t out[4]) {
 
 int st_conv_transpose2d_shape(const st_tensor *x, const st_tensor *w, const st_conv_transpose2d_params *p,
                               int64_t out[4]) {
-  st_cpu_conv_transpose2d_desc d;
+  st_conv_transpose2d_desc d;
   if (describe(x, w, p, &d, "conv_transpose2d") != 0) return -1;
   out_shape(&d, out);
   return 0;
@@ -67,7 +64,7 @@ int st_conv_transpose2d_shape(const st_tensor *x, const st_tensor *w, const st_c
 
 int st_conv_transpose2d_forward(st_tensor *y, const st_tensor *x, const st_tensor *w, const st_tensor *b,
                                 const st_conv_transpose2d_params *p) {
-  st_cpu_conv_transpose2d_desc d;
+  st_conv_transpose2d_desc d;
   int64_t ys[4];
   if (describe(x, w, p, &d, "conv_transpose2d forward") != 0) return -1;
   out_shape(&d, ys);
@@ -76,21 +73,16 @@ int st_conv_transpose2d_forward(st_tensor *y, const st_tensor *x, const st_tenso
     int64_t bs[1] = {d.Co};
     if (st_check_placed(b, 1, bs, x, "conv_transpose2d forward b")) return -1;
   }
-  st_device dev = st_tensor_device(x);
-  if (dev.kind == ST_CPU)
-    return st_cpu_conv_transpose2d_forward(&d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
-                                           b ? st_tensor_data(b) : NULL);
-#ifdef STRATA_CUDA
-  if (dev.kind == ST_CUDA)
-    return st_cuda_conv_transpose2d_forward(dev.index, &d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
-                                            b ? st_tensor_data(b) : NULL);
-#endif
-  return st_no_kernel("conv_transpose2d forward", dev);
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "conv_transpose2d forward");
+  if (!k) return -1;
+  return k->conv_transpose2d_forward(dev, &d, st_tensor_data(y), st_tensor_data(x), st_tensor_data(w),
+                                     b ? st_tensor_data(b) : NULL);
 }
 
 int st_conv_transpose2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, const st_tensor *dy, const st_tensor *x,
                                  const st_tensor *w, const st_conv_transpose2d_params *p) {
-  st_cpu_conv_transpose2d_desc d;
+  st_conv_transpose2d_desc d;
   int64_t ys[4];
   if (describe(x, w, p, &d, "conv_transpose2d backward") != 0) return -1;
   out_shape(&d, ys);
@@ -101,16 +93,10 @@ int st_conv_transpose2d_backward(st_tensor *dx, st_tensor *dw, st_tensor *db, co
     int64_t bs[1] = {d.Co};
     if (st_check_placed(db, 1, bs, x, "conv_transpose2d backward db")) return -1;
   }
-  st_device dev = st_tensor_device(x);
-  if (dev.kind == ST_CPU)
-    return st_cpu_conv_transpose2d_backward(&d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
-                                            db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
-                                            st_tensor_data(w));
-#ifdef STRATA_CUDA
-  if (dev.kind == ST_CUDA)
-    return st_cuda_conv_transpose2d_backward(dev.index, &d, dx ? st_tensor_data(dx) : NULL,
-                                             dw ? st_tensor_data(dw) : NULL, db ? st_tensor_data(db) : NULL,
-                                             st_tensor_data(dy), st_tensor_data(x), st_tensor_data(w));
-#endif
-  return st_no_kernel("conv_transpose2d backward", dev);
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "conv_transpose2d backward");
+  if (!k) return -1;
+  return k->conv_transpose2d_backward(dev, &d, dx ? st_tensor_data(dx) : NULL, dw ? st_tensor_data(dw) : NULL,
+                                      db ? st_tensor_data(db) : NULL, st_tensor_data(dy), st_tensor_data(x),
+                                      st_tensor_data(w));
 }

@@ -1,14 +1,10 @@
-/* gram dispatch: argument checks, then the CPU kernel (BLAS). */
+/* gram: argument checks, then the device's kernel (BLAS on the CPU, cuBLAS on CUDA). */
 #include "train_ops.h"
 
 #include <limits.h>
 
 #include "../error.h"
-#include "../memory.h"
-#include "kernels/cpu/gram.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/gram.h"
-#endif
+#include "dispatch.h"
 
 int st_gram_shape(const st_tensor *x, int64_t out[3]) {
   char b[128];
@@ -31,37 +27,25 @@ static float gram_scale(const st_tensor *x) {
 
 int st_gram_forward(st_tensor *g, const st_tensor *x) {
   int64_t out[3];
+  int dev;
+  const st_kernels *k;
   if (st_gram_shape(x, out) != 0 || st_check_placed(g, 3, out, x, "st_gram_forward: g") != 0 ||
-      st_check_kernel(x, "st_gram_forward") != 0)
+      !(k = st_kernels_of(x, &dev, "st_gram_forward")))
     return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_gram_forward(st_tensor_device(x).index, st_tensor_data(g), st_tensor_data(x), x->shape[0],
-                                x->shape[1], x->shape[2] * x->shape[3], gram_scale(x));
-#endif
-  st_cpu_gram_forward(st_tensor_data(g), st_tensor_data(x), x->shape[0], x->shape[1], x->shape[2] * x->shape[3],
-                      gram_scale(x));
-  return 0;
+  return k->gram_forward(dev, st_tensor_data(g), st_tensor_data(x), x->shape[0], x->shape[1],
+                         x->shape[2] * x->shape[3], gram_scale(x));
 }
 
 int st_gram_backward(st_tensor *dx, const st_tensor *dg, const st_tensor *x) {
   int64_t out[3];
+  int dev;
+  const st_kernels *k;
   if (st_gram_shape(x, out) != 0 || st_check_placed(dg, 3, out, x, "st_gram_backward: dg") != 0 ||
-      st_check_kernel(x, "st_gram_backward") != 0)
+      !(k = st_kernels_of(x, &dev, "st_gram_backward")))
     return -1;
   if (!dx) return 0;
   if (st_check_placed(dx, 4, x->shape, x, "st_gram_backward: dx") != 0)
     return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_gram_backward(st_tensor_device(x).index, st_tensor_data(dx), st_tensor_data(dg), st_tensor_data(x),
-                                 x->shape[0], x->shape[1], x->shape[2] * x->shape[3], gram_scale(x));
-#endif
-  int64_t c = x->shape[1];
-  float *sym = st_mem_alloc(st_cpu(), (size_t)(c * c) * sizeof(float), "st_gram_backward scratch");
-  if (!sym) return -1;
-  st_cpu_gram_backward(st_tensor_data(dx), st_tensor_data(dg), st_tensor_data(x), x->shape[0], c,
-                       x->shape[2] * x->shape[3], gram_scale(x), sym);
-  st_mem_free(st_cpu(), sym);
-  return 0;
+  return k->gram_backward(dev, st_tensor_data(dx), st_tensor_data(dg), st_tensor_data(x), x->shape[0], x->shape[1],
+                          x->shape[2] * x->shape[3], gram_scale(x));
 }

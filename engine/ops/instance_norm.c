@@ -6,10 +6,7 @@
 #include <math.h>
 
 #include "error.h"
-#include "kernels/cpu/instance_norm.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/instance_norm.h"
-#endif
+#include "ops/dispatch.h"
 
 /* t, when present, has shape [n] (ndim 1) or [n0, n1] (ndim 2) and x's device. */
 static int check_opt(const st_tensor *t, int ndim, const int64_t *shape, const st_tensor *x, const char *what) {
@@ -35,19 +32,13 @@ int st_instance_norm_forward(st_tensor *y, st_tensor *mean, st_tensor *rstd, con
   if (check_opt(gamma, 1, &C, x, "st_instance_norm_forward: gamma")) return -1;
   if (check_opt(beta, 1, &C, x, "st_instance_norm_forward: beta")) return -1;
   if (!(eps >= 0.0f) || isinf(eps)) return st_error("st_instance_norm_forward: eps must be finite and >= 0, got %g", eps);
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_instance_norm_forward(st_tensor_device(x).index, st_tensor_data(y),
-                                         mean ? st_tensor_data(mean) : NULL, rstd ? st_tensor_data(rstd) : NULL,
-                                         st_tensor_data(x),
-                                         gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL, N, C,
-                                         x->shape[2] * x->shape[3], eps);
-#endif
-  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel("st_instance_norm_forward", st_tensor_device(x));
-  st_cpu_instance_norm_forward(st_tensor_data(y), mean ? st_tensor_data(mean) : NULL, rstd ? st_tensor_data(rstd) : NULL,
-                               st_tensor_data(x), gamma ? st_tensor_data(gamma) : NULL,
-                               beta ? st_tensor_data(beta) : NULL, N, C, x->shape[2] * x->shape[3], eps);
-  return 0;
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "st_instance_norm_forward");
+  if (!k) return -1;
+  return k->instance_norm_forward(dev, st_tensor_data(y), mean ? st_tensor_data(mean) : NULL,
+                                  rstd ? st_tensor_data(rstd) : NULL, st_tensor_data(x),
+                                  gamma ? st_tensor_data(gamma) : NULL, beta ? st_tensor_data(beta) : NULL, N, C,
+                                  x->shape[2] * x->shape[3], eps);
 }
 
 int st_instance_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta, const st_tensor *dy,
@@ -65,17 +56,11 @@ int st_instance_norm_backward(st_tensor *dx, st_tensor *dgamma, st_tensor *dbeta
   if (check_opt(dgamma, 1, &C, x, "st_instance_norm_backward: dgamma")) return -1;
   if (check_opt(dbeta, 1, &C, x, "st_instance_norm_backward: dbeta")) return -1;
   if (!dx && !dgamma && !dbeta) return 0;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_instance_norm_backward(st_tensor_device(x).index, dx ? st_tensor_data(dx) : NULL,
-                                          dgamma ? st_tensor_data(dgamma) : NULL, dbeta ? st_tensor_data(dbeta) : NULL,
-                                          st_tensor_data(dy), st_tensor_data(x), st_tensor_data(mean),
-                                          st_tensor_data(rstd), gamma ? st_tensor_data(gamma) : NULL, N, C,
-                                          x->shape[2] * x->shape[3]);
-#endif
-  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel("st_instance_norm_backward", st_tensor_device(x));
-  return st_cpu_instance_norm_backward(dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
-                                       dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy), st_tensor_data(x),
-                                       st_tensor_data(mean), st_tensor_data(rstd),
-                                       gamma ? st_tensor_data(gamma) : NULL, N, C, x->shape[2] * x->shape[3]);
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "st_instance_norm_backward");
+  if (!k) return -1;
+  return k->instance_norm_backward(dev, dx ? st_tensor_data(dx) : NULL, dgamma ? st_tensor_data(dgamma) : NULL,
+                                   dbeta ? st_tensor_data(dbeta) : NULL, st_tensor_data(dy), st_tensor_data(x),
+                                   st_tensor_data(mean), st_tensor_data(rstd), gamma ? st_tensor_data(gamma) : NULL, N,
+                                   C, x->shape[2] * x->shape[3]);
 }

@@ -1,10 +1,7 @@
 /* FCRN interleave: argument checks, then the device's kernel. */
 #include "error.h"
-#include "kernels/cpu/interleave.h"
+#include "ops/dispatch.h"
 #include "ops/fcrn_ops.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/interleave.h"
-#endif
 
 int st_interleave_shape(const st_tensor *a, int64_t out[4]) {
   if (st_check_ndim(a, 4, "interleave: a")) return -1;
@@ -31,16 +28,11 @@ int st_interleave_forward(st_tensor *y, const st_tensor *a, const st_tensor *b, 
       check_quarter(d, a, 0, "st_interleave_forward: d (the 2x2 conv)"))
     return -1;
   if (st_check_placed(y, 4, out, a, "st_interleave_forward: y")) return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(a).kind == ST_CUDA)
-    return st_cuda_interleave_forward(st_tensor_device(a).index, st_tensor_data(y), st_tensor_data(a),
-                                      st_tensor_data(b), st_tensor_data(c), st_tensor_data(d),
-                                      a->shape[0] * a->shape[1], a->shape[2], a->shape[3]);
-#endif
-  if (st_tensor_device(a).kind != ST_CPU) return st_no_kernel("st_interleave_forward", st_tensor_device(a));
-  st_cpu_interleave_forward(st_tensor_data(y), st_tensor_data(a), st_tensor_data(b), st_tensor_data(c),
-                            st_tensor_data(d), a->shape[0] * a->shape[1], a->shape[2], a->shape[3]);
-  return 0;
+  int dev;
+  const st_kernels *k = st_kernels_of(a, &dev, "st_interleave_forward");
+  if (!k) return -1;
+  return k->interleave_forward(dev, st_tensor_data(y), st_tensor_data(a), st_tensor_data(b), st_tensor_data(c),
+                               st_tensor_data(d), a->shape[0] * a->shape[1], a->shape[2], a->shape[3]);
 }
 
 int st_interleave_backward(st_tensor *da, st_tensor *db, st_tensor *dc, st_tensor *dd, const st_tensor *dy) {
@@ -59,15 +51,10 @@ int st_interleave_backward(st_tensor *da, st_tensor *db, st_tensor *dc, st_tenso
     any = 1;
   }
   if (!any) return 0;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(dy).kind == ST_CUDA)
-    return st_cuda_interleave_backward(st_tensor_device(dy).index, da ? st_tensor_data(da) : NULL,
-                                       db ? st_tensor_data(db) : NULL, dc ? st_tensor_data(dc) : NULL,
-                                       dd ? st_tensor_data(dd) : NULL, st_tensor_data(dy), q[0] * q[1], q[2], q[3]);
-#endif
-  if (st_tensor_device(dy).kind != ST_CPU) return st_no_kernel("st_interleave_backward", st_tensor_device(dy));
-  st_cpu_interleave_backward(da ? st_tensor_data(da) : NULL, db ? st_tensor_data(db) : NULL,
-                             dc ? st_tensor_data(dc) : NULL, dd ? st_tensor_data(dd) : NULL, st_tensor_data(dy),
-                             q[0] * q[1], q[2], q[3]);
-  return 0;
+  int dev;
+  const st_kernels *k = st_kernels_of(dy, &dev, "st_interleave_backward");
+  if (!k) return -1;
+  return k->interleave_backward(dev, da ? st_tensor_data(da) : NULL, db ? st_tensor_data(db) : NULL,
+                                dc ? st_tensor_data(dc) : NULL, dd ? st_tensor_data(dd) : NULL, st_tensor_data(dy),
+                                q[0] * q[1], q[2], q[3]);
 }

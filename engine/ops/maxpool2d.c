@@ -2,6 +2,7 @@
 #include "train_ops.h"
 
 #include "../error.h"
+#include "dispatch.h"
 #include "kernels/cpu/maxpool2d.h"
 #ifdef STRATA_CUDA
 #include "kernels/cuda/maxpool2d.h"

@@ -5,12 +5,10 @@
 #include <stdio.h>
 
 #include "../error.h"
-#include "kernels/cpu/mse.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/mse.h"
-#endif
+#include "dispatch.h"
 
-static int check_mse(const char *op, const st_tensor *a, const st_tensor *b) {
+/* Checks a and b; sets *k and *dev to a's device's kernels. */
+static int check_mse(const char *op, const st_tensor *a, const st_tensor *b, const st_kernels **k, int *dev) {
   char sa[128];
   if (!a) return st_error("%s: missing tensor a", op);
   if (!b) return st_error("%s: missing tensor b", op);
@@ -20,45 +18,37 @@ static int check_mse(const char *op, const st_tensor *a, const st_tensor *b) {
   if (st_check_shape(b, a->ndim, a->shape, what) != 0) return -1;
   snprintf(what, sizeof what, "%s: a and b", op);
   if (st_check_same_device(a, b, what) != 0) return -1;
-  return st_check_kernel(a, op);
+  return (*k = st_kernels_of(a, dev, op)) ? 0 : -1;
 }
 
 int st_mse_forward(float *loss, const st_tensor *a, const st_tensor *b) {
+  const st_kernels *k;
+  int dev;
+  double s;
   if (!loss) return st_error("st_mse_forward: missing loss pointer");
-  if (check_mse("st_mse_forward", a, b) != 0) return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(a).kind == ST_CUDA) {
-    double s;
-    if (st_cuda_sqdiff_sum(st_tensor_device(a).index, &s, st_tensor_data(a), st_tensor_data(b), 1, a->numel, 0) != 0)
-      return -1;
-    *loss = (float)(s / (double)a->numel);
-    return 0;
-  }
-#endif
-  *loss = (float)(st_cpu_sqdiff_sum(st_tensor_data(a), st_tensor_data(b), 1, a->numel, 0) / (double)a->numel);
+  if (check_mse("st_mse_forward", a, b, &k, &dev) != 0) return -1;
+  if (k->sqdiff_sum(dev, &s, st_tensor_data(a), st_tensor_data(b), 1, a->numel, 0) != 0) return -1;
+  *loss = (float)(s / (double)a->numel);
   return 0;
 }
 
 int st_mse_backward(st_tensor *da, st_tensor *db, float dloss, const st_tensor *a, const st_tensor *b) {
-  if (check_mse("st_mse_backward", a, b) != 0) return -1;
+  const st_kernels *k;
+  int dev;
+  if (check_mse("st_mse_backward", a, b, &k, &dev) != 0) return -1;
   if (da && st_check_placed(da, a->ndim, a->shape, a, "st_mse_backward: da") != 0)
     return -1;
   if (db && st_check_placed(db, a->ndim, a->shape, a, "st_mse_backward: db") != 0)
     return -1;
   float scale = (float)(2.0 * (double)dloss / (double)a->numel);
-#ifdef STRATA_CUDA
-  if (st_tensor_device(a).kind == ST_CUDA)
-    return st_cuda_sqdiff_backward(st_tensor_device(a).index, da ? st_tensor_data(da) : NULL,
-                                   db ? st_tensor_data(db) : NULL, st_tensor_data(a), st_tensor_data(b), 1, a->numel, 0,
-                                   scale);
-#endif
-  st_cpu_sqdiff_backward(da ? st_tensor_data(da) : NULL, db ? st_tensor_data(db) : NULL, st_tensor_data(a),
-                         st_tensor_data(b), 1, a->numel, 0, scale);
-  return 0;
+  return k->sqdiff_backward(dev, da ? st_tensor_data(da) : NULL, db ? st_tensor_data(db) : NULL, st_tensor_data(a),
+                            st_tensor_data(b), 1, a->numel, 0, scale);
 }
 
-/* Checks g [N, C, C] and gs [1, C, C] or [N, C, C]; sets *broadcast. */
-static int check_gram_distance(const char *op, const st_tensor *g, const st_tensor *gs, int *broadcast) {
+/* Checks g [N, C, C] and gs [1, C, C] or [N, C, C]; sets *broadcast, and *k
+ * and *dev to g's device's kernels. */
+static int check_gram_distance(const char *op, const st_tensor *g, const st_tensor *gs, int *broadcast,
+                               const st_kernels **k, int *dev) {
   char sa[128], sb[128], what[96];
   snprintf(what, sizeof what, "%s: g", op);
   if (st_check_ndim(g, 3, what) != 0) return -1;
@@ -75,44 +65,31 @@ static int check_gram_distance(const char *op, const st_tensor *g, const st_tens
   snprintf(what, sizeof what, "%s: g and gs", op);
   if (st_check_same_device(g, gs, what) != 0) return -1;
   *broadcast = gs->shape[0] != g->shape[0];
-  return st_check_kernel(g, op);
+  return (*k = st_kernels_of(g, dev, op)) ? 0 : -1;
 }
 
 int st_gram_distance_forward(float *loss, const st_tensor *g, const st_tensor *gs) {
-  int bc;
+  int bc, dev;
+  const st_kernels *k;
+  double s;
   if (!loss) return st_error("st_gram_distance_forward: missing loss pointer");
-  if (check_gram_distance("st_gram_distance_forward", g, gs, &bc) != 0) return -1;
-  int64_t cc = g->shape[1] * g->shape[2];
-#ifdef STRATA_CUDA
-  if (st_tensor_device(g).kind == ST_CUDA) {
-    double s;
-    if (st_cuda_sqdiff_sum(st_tensor_device(g).index, &s, st_tensor_data(g), st_tensor_data(gs), g->shape[0], cc,
-                           bc) != 0)
-      return -1;
-    *loss = (float)(s / (double)g->numel);
-    return 0;
-  }
-#endif
+  if (check_gram_distance("st_gram_distance_forward", g, gs, &bc, &k, &dev) != 0) return -1;
+  if (k->sqdiff_sum(dev, &s, st_tensor_data(g), st_tensor_data(gs), g->shape[0], g->shape[1] * g->shape[2], bc) != 0)
+    return -1;
   /* (1/N) sum_n ||g_n - gs||^2 / C^2 is the mean over all N*C*C elements. */
-  *loss = (float)(st_cpu_sqdiff_sum(st_tensor_data(g), st_tensor_data(gs), g->shape[0], cc, bc) / (double)g->numel);
+  *loss = (float)(s / (double)g->numel);
   return 0;
 }
 
 int st_gram_distance_backward(st_tensor *dg, st_tensor *dgs, float dloss, const st_tensor *g, const st_tensor *gs) {
-  int bc;
-  if (check_gram_distance("st_gram_distance_backward", g, gs, &bc) != 0) return -1;
+  int bc, dev;
+  const st_kernels *k;
+  if (check_gram_distance("st_gram_distance_backward", g, gs, &bc, &k, &dev) != 0) return -1;
   if (dg && st_check_placed(dg, 3, g->shape, g, "st_gram_distance_backward: dg") != 0)
     return -1;
   if (dgs && st_check_placed(dgs, 3, gs->shape, g, "st_gram_distance_backward: dgs") != 0)
     return -1;
   float scale = (float)(2.0 * (double)dloss / (double)g->numel);
-#ifdef STRATA_CUDA
-  if (st_tensor_device(g).kind == ST_CUDA)
-    return st_cuda_sqdiff_backward(st_tensor_device(g).index, dg ? st_tensor_data(dg) : NULL,
-                                   dgs ? st_tensor_data(dgs) : NULL, st_tensor_data(g), st_tensor_data(gs), g->shape[0],
-                                   g->shape[1] * g->shape[2], bc, scale);
-#endif
-  st_cpu_sqdiff_backward(dg ? st_tensor_data(dg) : NULL, dgs ? st_tensor_data(dgs) : NULL, st_tensor_data(g),
-                         st_tensor_data(gs), g->shape[0], g->shape[1] * g->shape[2], bc, scale);
-  return 0;
+  return k->sqdiff_backward(dev, dg ? st_tensor_data(dg) : NULL, dgs ? st_tensor_data(dgs) : NULL, st_tensor_data(g),
+                            st_tensor_data(gs), g->shape[0], g->shape[1] * g->shape[2], bc, scale);
 }

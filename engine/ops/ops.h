@@ -15,7 +15,7 @@
 
 #include "../tensor.h"
 
-typedef enum { ST_PAD_ZERO = 0, ST_PAD_REFLECT = 1, ST_PAD_REPLICATE = 2 } st_pad_mode;
+#include "kernels/pad_mode.h"
 
 /* ---- conv2d: y[n,k] = sum_c w[k,c] * pad(x)[n,c] (+ b[k]); w is OIHW. ----
  * Padding is explicit and may be asymmetric (TensorFlow 'SAME' with stride 2

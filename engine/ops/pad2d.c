@@ -4,10 +4,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "kernels/cpu/pad2d.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/pad2d.h"
-#endif
+#include "ops/dispatch.h"
 
 static const char *mode_name(st_pad_mode m) {
   switch (m) {
@@ -55,15 +52,11 @@ int st_pad2d_forward(st_tensor *y, const st_tensor *x, int top, int bottom, int 
   if (check_args(x, top, bottom, left, right, mode, "st_pad2d_forward", "x")) return -1;
   padded_shape(x->shape, top, bottom, left, right, out);
   if (st_check_placed(y, 4, out, x, "st_pad2d_forward: y")) return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_pad2d_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
-                                 x->shape[0] * x->shape[1], x->shape[2], x->shape[3], top, bottom, left, right, mode);
-#endif
-  if (st_tensor_device(x).kind != ST_CPU) return st_no_kernel("st_pad2d_forward", st_tensor_device(x));
-  st_cpu_pad2d_forward(st_tensor_data(y), st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2], x->shape[3], top,
-                       bottom, left, right, mode);
-  return 0;
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "st_pad2d_forward");
+  if (!k) return -1;
+  return k->pad2d_forward(dev, st_tensor_data(y), st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2],
+                          x->shape[3], top, bottom, left, right, mode);
 }
 
 int st_pad2d_backward(st_tensor *dx, const st_tensor *dy, int top, int bottom, int left, int right, st_pad_mode mode) {
@@ -72,14 +65,9 @@ int st_pad2d_backward(st_tensor *dx, const st_tensor *dy, int top, int bottom, i
   if (check_args(dx, top, bottom, left, right, mode, "st_pad2d_backward", "dx")) return -1;
   padded_shape(dx->shape, top, bottom, left, right, out);
   if (st_check_placed(dy, 4, out, dx, "st_pad2d_backward: dy")) return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(dx).kind == ST_CUDA)
-    return st_cuda_pad2d_backward(st_tensor_device(dx).index, st_tensor_data(dx), st_tensor_data(dy),
-                                  dx->shape[0] * dx->shape[1], dx->shape[2], dx->shape[3], top, bottom, left, right,
-                                  mode);
-#endif
-  if (st_tensor_device(dx).kind != ST_CPU) return st_no_kernel("st_pad2d_backward", st_tensor_device(dx));
-  st_cpu_pad2d_backward(st_tensor_data(dx), st_tensor_data(dy), dx->shape[0] * dx->shape[1], dx->shape[2],
-                        dx->shape[3], top, bottom, left, right, mode);
-  return 0;
+  int dev;
+  const st_kernels *k = st_kernels_of(dx, &dev, "st_pad2d_backward");
+  if (!k) return -1;
+  return k->pad2d_backward(dev, st_tensor_data(dx), st_tensor_data(dy), dx->shape[0] * dx->shape[1], dx->shape[2],
+                           dx->shape[3], top, bottom, left, right, mode);
 }

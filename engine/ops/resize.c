@@ -2,10 +2,7 @@
 #include "ops/ops.h"
 
 #include "error.h"
-#include "kernels/cpu/resize.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/resize.h"
-#endif
+#include "ops/dispatch.h"
 
 int st_resize_bilinear_forward(st_tensor *y, const st_tensor *x) {
   if (st_check_ndim(x, 4, "st_resize_bilinear_forward: x")) return -1;
@@ -17,15 +14,9 @@ int st_resize_bilinear_forward(st_tensor *y, const st_tensor *x) {
   if (x->shape[2] < 1 || x->shape[3] < 1 || y->shape[2] < 1 || y->shape[3] < 1)
     return st_error("st_resize_bilinear_forward: cannot resize between %lldx%lld and %lldx%lld (empty image)",
                     (long long)x->shape[2], (long long)x->shape[3], (long long)y->shape[2], (long long)y->shape[3]);
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_resize_bilinear_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x),
-                                           x->shape[0] * x->shape[1], x->shape[2], x->shape[3], y->shape[2],
-                                           y->shape[3]);
-#endif
-  if (st_tensor_device(x).kind != ST_CPU)
-    return st_error("st_resize_bilinear_forward: no kernel for tensors on %s in this build",
-                    st_device_name(st_tensor_device(x)));
-  return st_cpu_resize_bilinear_forward(st_tensor_data(y), st_tensor_data(x), x->shape[0] * x->shape[1], x->shape[2],
-                                        x->shape[3], y->shape[2], y->shape[3]);
+  int dev;
+  const st_kernels *k = st_kernels_of(x, &dev, "st_resize_bilinear_forward");
+  if (!k) return -1;
+  return k->resize_bilinear_forward(dev, st_tensor_data(y), st_tensor_data(x), x->shape[0] * x->shape[1],
+                                    x->shape[2], x->shape[3], y->shape[2], y->shape[3]);
 }

@@ -45,7 +45,7 @@ static int pad_src(int p, int before, int n, int mode) {
   return t;
 }
 
-static void pad_image(const st_cpu_conv2d_desc *d, const int *rt, const int *ct, int Hp, int Wp, const float *x,
+static void pad_image(const st_conv2d_desc *d, const int *rt, const int *ct, int Hp, int Wp, const float *x,
                       float *xp) {
   for (int c = 0; c < d->C; c++) {
     const float *src = x + (long)c * d->H * d->W;
@@ -60,7 +60,7 @@ static void pad_image(const st_cpu_conv2d_desc *d, const int *rt, const int *ct,
 }
 
 /* dx = the padded gradient with every copy summed back onto its source. */
-static void unpad_image(const st_cpu_conv2d_desc *d, const int *rt, const int *ct, int Hp, int Wp, const float *dxp,
+static void unpad_image(const st_conv2d_desc *d, const int *rt, const int *ct, int Hp, int Wp, const float *dxp,
                         float *dx) {
   for (int c = 0; c < d->C; c++) {
     const float *src = dxp + (long)c * Hp * Wp;
@@ -75,7 +75,7 @@ static void unpad_image(const st_cpu_conv2d_desc *d, const int *rt, const int *c
 
 /* ---- flipped weights for the dual path: wt[(k, a, b), c] = w[k, c, kh-1-a, kw-1-b] ---- */
 
-static void flip_weights(const st_cpu_conv2d_desc *d, const float *w, float *wt) {
+static void flip_weights(const st_conv2d_desc *d, const float *w, float *wt) {
   for (int k = 0; k < d->K; k++)
     for (int c = 0; c < d->C; c++)
       for (int i = 0; i < d->kh; i++)
@@ -84,7 +84,7 @@ static void flip_weights(const st_cpu_conv2d_desc *d, const float *w, float *wt)
               w[(((long)k * d->C + c) * d->kh + i) * d->kw + j];
 }
 
-static void unflip_add(const st_cpu_conv2d_desc *d, const float *dwt, float *dw) {
+static void unflip_add(const st_conv2d_desc *d, const float *dwt, float *dw) {
   for (int k = 0; k < d->K; k++)
     for (int c = 0; c < d->C; c++)
       for (int i = 0; i < d->kh; i++)
@@ -129,7 +129,7 @@ static void plan_free(plan *p) {
 /* need: which scratch buffers the caller will use. */
 enum { NEED_XP = 1, NEED_DXP = 2, NEED_WT = 4, NEED_DWT = 8 };
 
-static int plan_init(plan *p, const st_cpu_conv2d_desc *d, int need) {
+static int plan_init(plan *p, const st_conv2d_desc *d, int need) {
   memset(p, 0, sizeof *p);
   const int any_pad = d->pt || d->pb || d->pl || d->pr;
   p->padded = d->pad_mode != 0 && any_pad;
@@ -190,7 +190,7 @@ fail:
   return -1;
 }
 
-static const float *padded_input(const st_cpu_conv2d_desc *d, plan *p, const float *xn) {
+static const float *padded_input(const st_conv2d_desc *d, plan *p, const float *xn) {
   if (!p->padded) return xn;
   pad_image(d, p->tab, p->tab + p->Hi, p->Hi, p->Wi, xn, p->xp);
   return p->xp;
@@ -198,7 +198,7 @@ static const float *padded_input(const st_cpu_conv2d_desc *d, plan *p, const flo
 
 /* ---- forward ---- */
 
-static int im2col_forward(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
+static int im2col_forward(const st_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
   plan p;
   if (plan_init(&p, d, NEED_XP | NEED_WT) != 0) return -1;
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW, HWi = (long)p.Hi * p.Wi;
@@ -237,7 +237,7 @@ static int im2col_forward(const st_cpu_conv2d_desc *d, float *y, const float *x,
 
 /* ---- backward ---- */
 
-static int im2col_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
+static int im2col_backward(const st_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w) {
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
   const int CKK = d->C * d->kh * d->kw, KKK = d->K * d->kh * d->kw;
@@ -485,7 +485,7 @@ static AVX512 void few_backward_weights(const few_geom *g, const float *x, const
 
 /* Zero, reflect or replicate padding of one image into xp [C, Hp, Wp]; tab
  * maps padded rows [Hp] then columns [Wp] to source indices (-1: zero). */
-static void pad_any(const st_cpu_conv2d_desc *d, const int *tab, int Hp, int Wp, const float *x, float *xp) {
+static void pad_any(const st_conv2d_desc *d, const int *tab, int Hp, int Wp, const float *x, float *xp) {
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < d->C; c++) {
     const float *src = x + (long)c * d->H * d->W;
@@ -503,7 +503,7 @@ static void pad_any(const st_cpu_conv2d_desc *d, const int *tab, int Hp, int Wp,
   }
 }
 
-static int *pad_tables(const st_cpu_conv2d_desc *d, int Hp, int Wp) {
+static int *pad_tables(const st_conv2d_desc *d, int Hp, int Wp) {
   int *tab = malloc(sizeof(int) * (size_t)(Hp + Wp));
   if (!tab) {
     st_error("conv2d: out of memory for padding index tables");
@@ -523,7 +523,7 @@ static int *pad_tables(const st_cpu_conv2d_desc *d, int Hp, int Wp) {
 #if HAVE_FEW
 /* Runs the few-channel kernel over the batch: forward (y) or weight gradient
  * (dw from dy). Reflect / replicate padding goes through a padded copy. */
-static int few_run(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b, float *dw,
+static int few_run(const st_conv2d_desc *d, float *y, const float *x, const float *w, const float *b, float *dw,
                    const float *dy) {
   const int copy = d->pad_mode != 0 && (d->pt || d->pb || d->pl || d->pr);
   const int Hp = d->H + d->pt + d->pb, Wp = d->W + d->pl + d->pr;
@@ -555,14 +555,14 @@ static int few_run(const st_cpu_conv2d_desc *d, float *y, const float *x, const 
 
 /* dx of a stride-1 zero-padded conv with few input channels: the forward
  * conv of dy (K channels, padded by k-1-pad) with wt[c, k] = w[k, c] flipped. */
-static int few_backward_data(const st_cpu_conv2d_desc *d, float *dx, const float *dy, const float *w) {
+static int few_backward_data(const st_conv2d_desc *d, float *dx, const float *dy, const float *w) {
   const long kk = (long)d->kh * d->kw;
   float *wt = scratch((size_t)d->K * d->C * kk, "conv2d transposed weights");
   if (!wt) return -1;
   for (int k = 0; k < d->K; k++)
     for (int c = 0; c < d->C; c++)
       for (long t = 0; t < kk; t++) wt[((long)c * d->K + k) * kk + (kk - 1 - t)] = w[((long)k * d->C + c) * kk + t];
-  st_cpu_conv2d_desc t = {d->N, d->K, d->OH, d->OW, d->C, d->kh, d->kw, 1, 1, d->kh - 1 - d->pt, d->kh - 1 - d->pb,
+  st_conv2d_desc t = {d->N, d->K, d->OH, d->OW, d->C, d->kh, d->kw, 1, 1, d->kh - 1 - d->pt, d->kh - 1 - d->pb,
                           d->kw - 1 - d->pl, d->kw - 1 - d->pr, 0, d->H, d->W};
   int rc = few_run(&t, dx, dy, wt, NULL, NULL, NULL);
   release(wt);
@@ -593,7 +593,7 @@ int st_cpu_conv_effective_impl(void) {
 enum { FWD, BWD_DATA, BWD_WEIGHTS };
 enum { USE_IM2COL, USE_DNNL, USE_FEW };
 
-static int needs_pad(const st_cpu_conv2d_desc *d) { return d->pad_mode != 0 && (d->pt || d->pb || d->pl || d->pr); }
+static int needs_pad(const st_conv2d_desc *d) { return d->pad_mode != 0 && (d->pt || d->pb || d->pl || d->pr); }
 
 typedef struct {
   int use;    /* USE_* */
@@ -604,7 +604,7 @@ typedef struct {
 /* The few-channel kernel runs the forward and weight gradient of convs with
  * K <= 4, and the data gradient of zero-padded convs with C <= 4 (a forward
  * conv of dy with the transposed, flipped weights: VGG's first conv). */
-static int few_ok(const st_cpu_conv2d_desc *d, int pass) {
+static int few_ok(const st_conv2d_desc *d, int pass) {
 #if HAVE_FEW
   if (d->sh != 1 || d->sw != 1 || d->kw > FEW_MAXKW || !few_cpu_ok()) return 0;
   if (pass != BWD_DATA) return d->K <= 4;
@@ -617,7 +617,7 @@ static int few_ok(const st_cpu_conv2d_desc *d, int pass) {
 
 /* A fixed rule (never timing-based, so every run of a training computes
  * bit-identical results); bench/README.md has the measurements behind it. */
-static choice choose(const st_cpu_conv2d_desc *d, int pass) {
+static choice choose(const st_conv2d_desc *d, int pass) {
   choice c = {USE_IM2COL, ST_DNNL_DIRECT, ST_DNNL_ANY};
   const int impl = st_cpu_conv_effective_impl();
   const int wino_ok = d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1;
@@ -657,12 +657,12 @@ static void bias_grad(int N, int K, long P, const float *dy, float *db) {
 /* Reflect / replicate padding for oneDNN: the whole batch padded into a
  * temporary, and the descriptor of the zero-padding conv over it. */
 typedef struct {
-  st_cpu_conv2d_desc z; /* the conv oneDNN sees */
+  st_conv2d_desc z; /* the conv oneDNN sees */
   int *tab;             /* source rows [Hp] then columns [Wp] */
   float *buf;           /* [N, C, Hp, Wp] */
 } padded;
 
-static int padded_init(padded *q, const st_cpu_conv2d_desc *d, const char *what) {
+static int padded_init(padded *q, const st_conv2d_desc *d, const char *what) {
   q->z = *d;
   q->z.H = d->H + d->pt + d->pb;
   q->z.W = d->W + d->pl + d->pr;
@@ -682,12 +682,12 @@ static void padded_free(padded *q) {
   release(q->buf);
 }
 
-static void pad_batch(const st_cpu_conv2d_desc *d, padded *q, const float *x) {
+static void pad_batch(const st_conv2d_desc *d, padded *q, const float *x) {
   const long in = (long)d->C * d->H * d->W, out = (long)d->C * q->z.H * q->z.W;
   for (int n = 0; n < d->N; n++) pad_any(d, q->tab, q->z.H, q->z.W, x + n * in, q->buf + n * out);
 }
 
-int st_cpu_conv2d_forward(const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
+int st_cpu_conv2d_forward(const st_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
   choice c = choose(d, FWD);
 #if HAVE_FEW
   if (c.use == USE_FEW) return few_run(d, y, x, w, b, NULL, NULL);
@@ -708,7 +708,7 @@ int st_cpu_conv2d_forward(const st_cpu_conv2d_desc *d, float *y, const float *x,
   return im2col_forward(d, y, x, w, b);
 }
 
-static int dnnl_backward_data(const st_cpu_conv2d_desc *d, choice c, float *dx, const float *dy, const float *w) {
+static int dnnl_backward_data(const st_conv2d_desc *d, choice c, float *dx, const float *dy, const float *w) {
   if (!needs_pad(d)) return st_dnnl_conv2d_backward_data(d, c.alg, c.layout, dx, dy, w);
   padded q;
   if (padded_init(&q, d, "conv2d padded input gradient") != 0) return -1;
@@ -721,7 +721,7 @@ static int dnnl_backward_data(const st_cpu_conv2d_desc *d, choice c, float *dx, 
   return rc;
 }
 
-static int dnnl_backward_weights(const st_cpu_conv2d_desc *d, choice c, float *dw, const float *dy, const float *x) {
+static int dnnl_backward_weights(const st_conv2d_desc *d, choice c, float *dw, const float *dy, const float *x) {
   if (!needs_pad(d)) return st_dnnl_conv2d_backward_weights(d, c.alg, c.layout, dw, dy, x);
   padded q;
   if (padded_init(&q, d, "conv2d padded input") != 0) return -1;
@@ -731,7 +731,7 @@ static int dnnl_backward_weights(const st_cpu_conv2d_desc *d, choice c, float *d
   return rc;
 }
 
-int st_cpu_conv2d_backward(const st_cpu_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
+int st_cpu_conv2d_backward(const st_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w) {
   if (db) bias_grad(d->N, d->K, (long)d->OH * d->OW, dy, db);
   if (dx) {

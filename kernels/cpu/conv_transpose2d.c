@@ -13,7 +13,7 @@
  * grid: stride s, padding before = the crop. So the output y plays the
  * im2col "image" and the input x the "grid"; forward scatters with col2im,
  * backward gathers with im2col. */
-static st_cpu_im2col_geom geom(const st_cpu_conv_transpose2d_desc *d) {
+static st_cpu_im2col_geom geom(const st_conv_transpose2d_desc *d) {
   st_cpu_im2col_geom g;
   g.C = d->Co;
   g.H = d->OH;
@@ -34,7 +34,7 @@ static float *col_buffer(const st_cpu_im2col_geom *g, int tile) {
   return st_mem_alloc(st_cpu(), (n ? n : 1) * sizeof(float), "conv_transpose2d column buffer");
 }
 
-static int im2col_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+static int im2col_forward(const st_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
                           const float *b) {
   const st_cpu_im2col_geom g = geom(d);
   const int tile = st_cpu_im2col_tile_rows(&g, st_cpu_col_budget);
@@ -62,7 +62,7 @@ static int im2col_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const
   return 0;
 }
 
-static int im2col_backward(const st_cpu_conv_transpose2d_desc *d, float *dx, float *dw, float *db, const float *dy,
+static int im2col_backward(const st_conv_transpose2d_desc *d, float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w) {
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
   if (db) {
@@ -104,13 +104,13 @@ static int im2col_backward(const st_cpu_conv_transpose2d_desc *d, float *dx, flo
 /* oneDNN's deconvolution unless im2col is forced (or oneDNN declines). */
 static int use_dnnl(void) { return st_cpu_conv_effective_impl() != ST_CONV_IM2COL; }
 
-int st_cpu_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+int st_cpu_conv_transpose2d_forward(const st_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
                                     const float *b) {
   int rc = use_dnnl() ? st_dnnl_conv_transpose2d_forward(d, y, x, w, b) : 1;
   return rc != 1 ? rc : im2col_forward(d, y, x, w, b);
 }
 
-int st_cpu_conv_transpose2d_backward(const st_cpu_conv_transpose2d_desc *d, float *dx, float *dw, float *db,
+int st_cpu_conv_transpose2d_backward(const st_conv_transpose2d_desc *d, float *dx, float *dw, float *db,
                                      const float *dy, const float *x, const float *w) {
   if (use_dnnl()) {
     int rc;

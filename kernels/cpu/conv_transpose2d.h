@@ -8,20 +8,14 @@
 #ifndef STRATA_KERNELS_CPU_CONV_TRANSPOSE2D_H
 #define STRATA_KERNELS_CPU_CONV_TRANSPOSE2D_H
 
-typedef struct {
-  int N, Ci, H, W;          /* input */
-  int Co, kh, kw;           /* output channels, kernel */
-  int sh, sw;               /* stride */
-  int crop_top, crop_left;  /* offset of y inside the full output */
-  int OH, OW;               /* y's size */
-} st_cpu_conv_transpose2d_desc;
+#include "kernels/conv_transpose2d_desc.h"
 
 /* Returns 0, or -1 (error recorded) when scratch memory is short. */
-int st_cpu_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+int st_cpu_conv_transpose2d_forward(const st_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
                                     const float *b);
 
 /* dx assigned, dw and db accumulated; any may be NULL. x is needed only for dw, w only for dx. */
-int st_cpu_conv_transpose2d_backward(const st_cpu_conv_transpose2d_desc *d, float *dx, float *dw, float *db,
+int st_cpu_conv_transpose2d_backward(const st_conv_transpose2d_desc *d, float *dx, float *dw, float *db,
                                      const float *dy, const float *x, const float *w);
 
 #endif

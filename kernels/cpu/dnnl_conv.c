@@ -5,32 +5,32 @@
 /* Built without oneDNN: every call declines and the callers use im2col. */
 int st_dnnl_enabled(void) { return 0; }
 
-int st_dnnl_conv2d_forward(const st_cpu_conv2d_desc *d, int alg, int layout, float *y, const float *x, const float *w,
+int st_dnnl_conv2d_forward(const st_conv2d_desc *d, int alg, int layout, float *y, const float *x, const float *w,
                            const float *b) {
   (void)d, (void)alg, (void)layout, (void)y, (void)x, (void)w, (void)b;
   return 1;
 }
-int st_dnnl_conv2d_backward_data(const st_cpu_conv2d_desc *d, int alg, int layout, float *dx, const float *dy,
+int st_dnnl_conv2d_backward_data(const st_conv2d_desc *d, int alg, int layout, float *dx, const float *dy,
                                  const float *w) {
   (void)d, (void)alg, (void)layout, (void)dx, (void)dy, (void)w;
   return 1;
 }
-int st_dnnl_conv2d_backward_weights(const st_cpu_conv2d_desc *d, int alg, int layout, float *dw, const float *dy,
+int st_dnnl_conv2d_backward_weights(const st_conv2d_desc *d, int alg, int layout, float *dw, const float *dy,
                                     const float *x) {
   (void)d, (void)alg, (void)layout, (void)dw, (void)dy, (void)x;
   return 1;
 }
-int st_dnnl_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+int st_dnnl_conv_transpose2d_forward(const st_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
                                      const float *b) {
   (void)d, (void)y, (void)x, (void)w, (void)b;
   return 1;
 }
-int st_dnnl_conv_transpose2d_backward_data(const st_cpu_conv_transpose2d_desc *d, float *dx, const float *dy,
+int st_dnnl_conv_transpose2d_backward_data(const st_conv_transpose2d_desc *d, float *dx, const float *dy,
                                            const float *w) {
   (void)d, (void)dx, (void)dy, (void)w;
   return 1;
 }
-int st_dnnl_conv_transpose2d_backward_weights(const st_cpu_conv_transpose2d_desc *d, float *dw, const float *dy,
+int st_dnnl_conv_transpose2d_backward_weights(const st_conv_transpose2d_desc *d, float *dw, const float *dy,
                                               const float *x) {
   (void)d, (void)dw, (void)dy, (void)x;
   return 1;
@@ -409,7 +409,7 @@ static int dispatch(key *k, const float *in0, const float *in1, const float *bia
   return rc;
 }
 
-static key conv_key(const st_cpu_conv2d_desc *d, int op, int alg, int layout) {
+static key conv_key(const st_conv2d_desc *d, int op, int alg, int layout) {
   key k;
   memset(&k, 0, sizeof k);
   k.op = op;
@@ -420,20 +420,20 @@ static key conv_key(const st_cpu_conv2d_desc *d, int op, int alg, int layout) {
   return k;
 }
 
-int st_dnnl_conv2d_forward(const st_cpu_conv2d_desc *d, int alg, int layout, float *y, const float *x, const float *w,
+int st_dnnl_conv2d_forward(const st_conv2d_desc *d, int alg, int layout, float *y, const float *x, const float *w,
                            const float *b) {
   key k = conv_key(d, CONV_FWD, alg, layout);
   k.bias = b != NULL;
   return dispatch(&k, x, w, b, y);
 }
 
-int st_dnnl_conv2d_backward_data(const st_cpu_conv2d_desc *d, int alg, int layout, float *dx, const float *dy,
+int st_dnnl_conv2d_backward_data(const st_conv2d_desc *d, int alg, int layout, float *dx, const float *dy,
                                  const float *w) {
   key k = conv_key(d, CONV_BWD_D, alg, layout);
   return dispatch(&k, dy, w, NULL, dx);
 }
 
-int st_dnnl_conv2d_backward_weights(const st_cpu_conv2d_desc *d, int alg, int layout, float *dw, const float *dy,
+int st_dnnl_conv2d_backward_weights(const st_conv2d_desc *d, int alg, int layout, float *dw, const float *dy,
                                     const float *x) {
   key k = conv_key(d, CONV_BWD_W, alg, layout);
   return dispatch(&k, x, dy, NULL, dw);
@@ -441,7 +441,7 @@ int st_dnnl_conv2d_backward_weights(const st_cpu_conv2d_desc *d, int alg, int la
 
 /* The deconvolution's padding after is what makes its output exactly OH x OW;
  * returns 0 when y would reach past the full output (negative padding). */
-static int deconv_key(const st_cpu_conv_transpose2d_desc *d, int op, key *k) {
+static int deconv_key(const st_conv_transpose2d_desc *d, int op, key *k) {
   memset(k, 0, sizeof *k);
   k->op = op;
   k->N = d->N, k->C = d->Ci, k->H = d->H, k->W = d->W, k->K = d->Co, k->kh = d->kh, k->kw = d->kw;
@@ -451,7 +451,7 @@ static int deconv_key(const st_cpu_conv_transpose2d_desc *d, int op, key *k) {
   return k->pb >= 0 && k->pr >= 0;
 }
 
-int st_dnnl_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+int st_dnnl_conv_transpose2d_forward(const st_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
                                      const float *b) {
   key k;
   if (!deconv_key(d, DECONV_FWD, &k)) return 1;
@@ -459,14 +459,14 @@ int st_dnnl_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, floa
   return dispatch(&k, x, w, b, y);
 }
 
-int st_dnnl_conv_transpose2d_backward_data(const st_cpu_conv_transpose2d_desc *d, float *dx, const float *dy,
+int st_dnnl_conv_transpose2d_backward_data(const st_conv_transpose2d_desc *d, float *dx, const float *dy,
                                            const float *w) {
   key k;
   if (!deconv_key(d, DECONV_BWD_D, &k)) return 1;
   return dispatch(&k, dy, w, NULL, dx);
 }
 
-int st_dnnl_conv_transpose2d_backward_weights(const st_cpu_conv_transpose2d_desc *d, float *dw, const float *dy,
+int st_dnnl_conv_transpose2d_backward_weights(const st_conv_transpose2d_desc *d, float *dw, const float *dy,
                                               const float *x) {
   key k;
   if (!deconv_key(d, DECONV_BWD_W, &k)) return 1;

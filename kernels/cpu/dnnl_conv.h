@@ -26,22 +26,22 @@ enum { ST_DNNL_ANY = 0, ST_DNNL_NHWC = 1 };
 int st_dnnl_enabled(void);
 
 /* y = conv(x, w) + b (b may be NULL). */
-int st_dnnl_conv2d_forward(const st_cpu_conv2d_desc *d, int alg, int layout, float *y, const float *x, const float *w,
+int st_dnnl_conv2d_forward(const st_conv2d_desc *d, int alg, int layout, float *y, const float *x, const float *w,
                            const float *b);
 /* dx = dL/dx (assigned). */
-int st_dnnl_conv2d_backward_data(const st_cpu_conv2d_desc *d, int alg, int layout, float *dx, const float *dy,
+int st_dnnl_conv2d_backward_data(const st_conv2d_desc *d, int alg, int layout, float *dx, const float *dy,
                                  const float *w);
 /* dw += dL/dw. */
-int st_dnnl_conv2d_backward_weights(const st_cpu_conv2d_desc *d, int alg, int layout, float *dw, const float *dy,
+int st_dnnl_conv2d_backward_weights(const st_conv2d_desc *d, int alg, int layout, float *dw, const float *dy,
                                     const float *x);
 
 /* The transposed conv as a oneDNN deconvolution: declines (1) when y reaches
  * past the end of the full output (oneDNN has no negative padding). */
-int st_dnnl_conv_transpose2d_forward(const st_cpu_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
+int st_dnnl_conv_transpose2d_forward(const st_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
                                      const float *b);
-int st_dnnl_conv_transpose2d_backward_data(const st_cpu_conv_transpose2d_desc *d, float *dx, const float *dy,
+int st_dnnl_conv_transpose2d_backward_data(const st_conv_transpose2d_desc *d, float *dx, const float *dy,
                                            const float *w);
-int st_dnnl_conv_transpose2d_backward_weights(const st_cpu_conv_transpose2d_desc *d, float *dw, const float *dy,
+int st_dnnl_conv_transpose2d_backward_weights(const st_conv_transpose2d_desc *d, float *dw, const float *dy,
                                               const float *x);
 
 /* Drops every cached primitive (tests; frees memory after odd shapes). */

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "ops/ops.h"
+#include "kernels/pad_mode.h"
 
 /* The source index along a dimension of size n for padded index i - pad_before,
  * or -1 where zero padding reads nothing. */

@@ -24,7 +24,7 @@ typedef struct {
   int explicit_pad;
 } lowering;
 
-static lowering lower(const st_cpu_conv2d_desc *d) {
+static lowering lower(const st_conv2d_desc *d) {
   lowering l;
   int mh = 0, mw = 0;
   /* An empty input plane cannot go to cuDNN; padding it explicitly gives a real one. */
@@ -61,7 +61,7 @@ static size_t padded_bytes(const lowering *l) {
 }
 
 /* A scratch copy of x with the explicit pads applied, or NULL with an error. */
-static float *padded_input(int dev, const st_cpu_conv2d_desc *d, const lowering *l, const float *x) {
+static float *padded_input(int dev, const st_conv2d_desc *d, const lowering *l, const float *x) {
   float *xp = (float *)st_mem_alloc(st_cuda(dev), padded_bytes(l), "conv2d padded input");
   if (!xp) return NULL;
   if (st_cuda_pad2d_forward(dev, xp, x, (int64_t)d->N * d->C, d->H, d->W, l->et, l->eb, l->el, l->er,
@@ -72,7 +72,7 @@ static float *padded_input(int dev, const st_cpu_conv2d_desc *d, const lowering 
   return xp;
 }
 
-extern "C" int st_cuda_conv2d_forward(int dev, const st_cpu_conv2d_desc *d, float *y, const float *x, const float *w,
+extern "C" int st_cuda_conv2d_forward(int dev, const st_conv2d_desc *d, float *y, const float *x, const float *w,
                                       const float *b) {
   if (d->N <= 0) return 0;
   const lowering l = lower(d);
@@ -85,7 +85,7 @@ extern "C" int st_cuda_conv2d_forward(int dev, const st_cpu_conv2d_desc *d, floa
   return 0;
 }
 
-extern "C" int st_cuda_conv2d_backward(int dev, const st_cpu_conv2d_desc *d, float *dx, float *dw, float *db,
+extern "C" int st_cuda_conv2d_backward(int dev, const st_conv2d_desc *d, float *dx, float *dw, float *db,
                                        const float *dy, const float *x, const float *w) {
   if (d->N <= 0) return 0;
   const lowering l = lower(d);

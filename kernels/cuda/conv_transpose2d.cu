@@ -28,7 +28,7 @@ typedef struct {
   int Hf, Wf;           /* the full output */
 } lowering;
 
-static lowering lower(const st_cpu_conv_transpose2d_desc *d) {
+static lowering lower(const st_conv_transpose2d_desc *d) {
   lowering l;
   l.Hf = (d->H - 1) * d->sh + d->kh;
   l.Wf = (d->W - 1) * d->sw + d->kw;
@@ -70,11 +70,11 @@ __global__ void embed_kernel(float *full, const float *dy, int64_t planes, int O
   }
 }
 
-static size_t full_bytes(const st_cpu_conv_transpose2d_desc *d, const lowering *l) {
+static size_t full_bytes(const st_conv_transpose2d_desc *d, const lowering *l) {
   return (size_t)d->N * d->Co * (size_t)l->Hf * l->Wf * sizeof(float);
 }
 
-extern "C" int st_cuda_conv_transpose2d_forward(int dev, const st_cpu_conv_transpose2d_desc *d, float *y,
+extern "C" int st_cuda_conv_transpose2d_forward(int dev, const st_conv_transpose2d_desc *d, float *y,
                                                 const float *x, const float *w, const float *b) {
   if (d->N <= 0) return 0;
   const int64_t planes = (int64_t)d->N * d->Co, P = (int64_t)d->OH * d->OW;
@@ -103,7 +103,7 @@ extern "C" int st_cuda_conv_transpose2d_forward(int dev, const st_cpu_conv_trans
   return 0;
 }
 
-extern "C" int st_cuda_conv_transpose2d_backward(int dev, const st_cpu_conv_transpose2d_desc *d, float *dx, float *dw,
+extern "C" int st_cuda_conv_transpose2d_backward(int dev, const st_conv_transpose2d_desc *d, float *dx, float *dw,
                                                  float *db, const float *dy, const float *x, const float *w) {
   if (d->N <= 0) return 0;
   const int64_t planes = (int64_t)d->N * d->Co, P = (int64_t)d->OH * d->OW;

@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#include "ops/ops.h"
+#include "kernels/pad_mode.h"
 
 int st_cuda_pad2d_forward(int dev, float *y, const float *x, int64_t planes, int64_t H, int64_t W, int top, int bottom,
                           int left, int right, st_pad_mode mode);
