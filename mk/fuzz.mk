@@ -31,7 +31,8 @@ fuzz-lib:
 
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h fuzz-lib
 	$(FUZZ_CC) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -fopenmp -I. -Iengine \
-	  $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs $(FUZZ_PKGS)) -lpthread -lm
+	  $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs $(FUZZ_PKGS)) \
+	  $(if $(filter 1,$(DNNL)),-ldnnl) -lpthread -lm
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

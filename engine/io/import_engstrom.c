@@ -4,6 +4,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,8 +242,8 @@ static int host_is_little_endian(void) {
   return *(const unsigned char *)&one == 1;
 }
 
-/* Reads a raw little-endian float32 file of exactly numel values. */
-static float *read_raw(const char *dir, const variable *v, int64_t numel) {
+/* Reads a raw little-endian float32 file of exactly numel finite values. */
+static float *read_raw(const char *dir, const char *vname, const variable *v, int64_t numel) {
   char sb[160];
   size_t plen = strlen(dir) + strlen(v->filename) + 2;
   char *path = malloc(plen);
@@ -268,12 +269,22 @@ static float *read_raw(const char *dir, const variable *v, int64_t numel) {
     st_error("%s: read error", path);
     free(data);
     data = NULL;
-  } else if (!host_is_little_endian()) {
-    for (int64_t i = 0; i < numel; i++) {
-      unsigned char *b = (unsigned char *)&data[i], t;
-      t = b[0], b[0] = b[3], b[3] = t;
-      t = b[1], b[1] = b[2], b[2] = t;
-    }
+  } else {
+    if (!host_is_little_endian())
+      for (int64_t i = 0; i < numel; i++) {
+        unsigned char *b = (unsigned char *)&data[i], t;
+        t = b[0], b[0] = b[3], b[3] = t;
+        t = b[1], b[1] = b[2], b[2] = t;
+      }
+    for (int64_t i = 0; i < numel; i++)
+      if (!isfinite(data[i])) {
+        st_error("%s: variable '%s' (shape %s) holds a non-finite value (%s at element %lld); weights must be "
+                 "finite numbers", path, vname, st_shape_str(v->ndim, v->shape, sb, sizeof sb),
+                 isnan(data[i]) ? "NaN" : data[i] > 0 ? "+inf" : "-inf", (long long)i);
+        free(data);
+        data = NULL;
+        break;
+      }
   }
   if (f) fclose(f);
   free(path);
@@ -313,7 +324,9 @@ static int import_layers(const char *dir, const variable *vars, const layer *ls,
   for (int j = 0; j < L; j++)
     for (int k = 0; k < 3; k++) {
       const variable *v = &vars[3 * j + k];
-      float *raw = read_raw(dir, v, numel_of(v));
+      char vname[32];
+      variable_name(3 * j + k, vname, sizeof vname);
+      float *raw = read_raw(dir, vname, v, numel_of(v));
       if (!raw) return -1;
       st_tensor *t = k == 0 ? convert_weight(v, raw) : convert_vector(v, raw);
       free(raw);

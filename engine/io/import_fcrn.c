@@ -275,6 +275,7 @@ st_weights *st_import_fcrn(const char *path) {
   snprintf(index, plen, "%s.index", prefix);
   c.index = index;
   if (!(c.ck = st_tf_checkpoint_read(prefix, want_param, NULL))) goto done;
+  if (st_weights_check_finite(c.ck) != 0) goto done; /* names the index and the TensorFlow tensor */
 
   /* The width divisor, from conv1's output channels. */
   int i = find(c.ck, "conv1/weights");

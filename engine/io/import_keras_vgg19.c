@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,8 +187,13 @@ static int read_array(const char *file, const char *layer, hid_t group, const ch
     goto done;
   }
   H5T_class_t cls = H5Tget_class(type);
-  if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || H5Sget_simple_extent_type(space) != H5S_SIMPLE) {
-    st_error("%s: layer '%s': weight '%s' is not a numeric array", file, layer, wname);
+  if (cls == H5T_INTEGER) {
+    st_error("%s: layer '%s': weight '%s' holds %zu-byte integers; weights must be floating point", file, layer, wname,
+             H5Tget_size(type));
+    goto done;
+  }
+  if (cls != H5T_FLOAT || H5Sget_simple_extent_type(space) != H5S_SIMPLE) {
+    st_error("%s: layer '%s': weight '%s' is not a floating-point array", file, layer, wname);
     goto done;
   }
   int ndim = H5Sget_simple_extent_ndims(space);
@@ -216,6 +222,15 @@ static int read_array(const char *file, const char *layer, hid_t group, const ch
     out->data = NULL;
     goto done;
   }
+  for (int64_t i = 0; i < numel; i++)
+    if (!isfinite(out->data[i])) {
+      st_error("%s: layer '%s': weight '%s' holds a non-finite value (%s at element %lld); weights must be finite "
+               "numbers", file, layer, wname, isnan(out->data[i]) ? "NaN" : out->data[i] > 0 ? "+inf" : "-inf",
+               (long long)i);
+      free(out->data);
+      out->data = NULL;
+      goto done;
+    }
   rc = 0;
 done:
   if (space >= 0) H5Sclose(space);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,44 @@ int st_weights_expect(const st_weights *w, const char *name, int ndim, const int
   if (!ok)
     return st_error("%s: parameter '%s' has shape %s, expected %s", file, name,
                     st_shape_str(t->ndim, t->shape, got, sizeof got), want);
+  return 0;
+}
+
+/* The first non-finite value of data[0, n) and how many there are. */
+static int64_t count_nonfinite(const float *data, int64_t n, int64_t *first) {
+  int64_t bad = 0;
+  *first = -1;
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(data[i]) && bad++ == 0) *first = i;
+  return bad;
+}
+
+/* 0 when the CPU tensor t holds only finite values, else -1 with an error
+ * naming file and parameter. */
+static int check_finite(const char *file, const char *name, const st_tensor *t) {
+  int64_t first, bad = count_nonfinite(st_tensor_data(t), t->numel, &first);
+  if (!bad) return 0;
+  char sb[160];
+  float v = st_tensor_data(t)[first];
+  return st_error("%s: parameter '%s' (shape %s) holds %lld non-finite value%s (the first, element %lld, is %s): "
+                  "weights must be finite numbers", file, name, st_shape_str(t->ndim, t->shape, sb, sizeof sb),
+                  (long long)bad, bad == 1 ? "" : "s", (long long)first, isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf");
+}
+
+int st_weights_check_finite(const st_weights *w) {
+  if (!w) return st_error("weights_check_finite: no weights container");
+  for (int i = 0; i < w->n; i++) {
+    const st_tensor *t = w->tensors[i];
+    st_tensor *host = NULL;
+    if (st_tensor_device(t).kind != ST_CPU) {
+      if (!(host = st_tensor_to(t, st_cpu())))
+        return st_error_prefix("%s: parameter '%s': ", st_weights_path(w), w->names[i]);
+      t = host;
+    }
+    int rc = check_finite(st_weights_path(w), w->names[i], t);
+    st_tensor_release(host);
+    if (rc != 0) return -1;
+  }
   return 0;
 }
 
@@ -508,7 +547,14 @@ static int read_dataset(load_ctx *c, hid_t ds, const char *full) {
     goto done;
   }
   H5T_class_t cls = H5Tget_class(ftype);
-  if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+  if (cls == H5T_INTEGER || cls == H5T_ENUM || cls == H5T_BITFIELD) {
+    /* Numbers, but not weights: a label array or a file meant for another
+     * purpose; converting them would make up a network. */
+    st_error("%s: dataset '%s' holds %zu-byte %s values; weights must be floating point (float32 or float64)",
+             c->path, full, H5Tget_size(ftype), cls == H5T_INTEGER ? "integer" : cls == H5T_ENUM ? "enum" : "bitfield");
+    goto done;
+  }
+  if (cls != H5T_FLOAT) {
     rc = 0;
     goto done;
   }
@@ -567,6 +613,7 @@ static int read_dataset(load_ctx *c, hid_t ds, const char *full) {
              h5_detail(d));
     goto done;
   }
+  if (check_finite(c->path, full, t) != 0) goto done;
   rc = st_weights_set(c->w, full, t);
 done:
   st_tensor_release(t);

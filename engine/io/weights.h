@@ -7,9 +7,12 @@
  * group, always including strata_format = "1". A name containing '/' is stored
  * in nested groups and read back with its parts joined by '/'.
  *
- * Loading accepts any integer or float dataset (converted to float32) and
- * variable- or fixed-length string attributes (scalar numeric attributes are
- * read as their decimal text); other objects are skipped. Datasets come back
+ * Loading accepts float datasets (float64 is converted to float32) whose
+ * values are all finite, and variable- or fixed-length string attributes
+ * (scalar numeric attributes are read as their decimal text). Integer, enum
+ * and bitfield datasets and any NaN or infinity (also one made by converting
+ * a float64 too large for float32) are errors naming the file and dataset;
+ * string and other non-numeric datasets are skipped. Datasets come back
  * in the order they were written when the file tracks creation order (files
  * written here do; names sharing a group come back together), else
  * alphabetically. Files carry no timestamps: the same weights always give
@@ -58,6 +61,12 @@ int st_weights_set_path(st_weights *w, const char *path);
  *   "<file>: missing parameter '<name>' (expected shape [..])" or
  *   "<file>: parameter '<name>' has shape [..], expected [..]". */
 int st_weights_expect(const st_weights *w, const char *name, int ndim, const int64_t *shape);
+
+/* 0 when every tensor holds only finite values; else -1 with
+ *   "<file>: parameter '<name>' (shape [..]) holds N non-finite values (the
+ *   first, element i, is NaN): weights must be finite numbers".
+ * Loaders and importers call it once on what they read. */
+int st_weights_check_finite(const st_weights *w);
 
 /* Writes atomically: "<path>.tmp.<pid>", fsync, rename over path; the
  * temporary file is removed on failure. Tensors on a GPU are copied back. */

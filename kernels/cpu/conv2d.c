@@ -392,27 +392,33 @@ AVX512_INLINE void few_fwd_block(const int K, const int masked, const few_geom *
    : !inner ? few_fwd_block(K, 1, g, x, w, b, y, oh, ow0, mk)             \
             : few_fwd_block(K, 2, g, x, w, b, y, oh, ow0, mk))
 
+/* One block of outputs: row oh, columns from ow0. Its own function with the
+ * AVX-512 target because the OpenMP loop body around it is outlined into a
+ * function without that target (clang outlines it so, and then cannot give
+ * the vector barrier in few_fwd_block a 512-bit register). */
+static AVX512 void few_forward_task(const few_geom *g, const float *x, const float *w, const float *b, float *y,
+                                    int oh, int ow0) {
+  __mmask16 mk[FEW_V][FEW_MAXKW];
+  int partial = 0, inner = 0; /* some lane masked; some masked lane in a middle vector */
+  for (int v = 0; v < FEW_V; v++)
+    for (int j = 0; j < g->kw; j++) {
+      mk[v][j] = col_mask((long)ow0 + 16 * v + j - g->pl, g->W);
+      partial |= mk[v][j] != 0xFFFF;
+      inner |= mk[v][j] != 0xFFFF && v > 0 && v < FEW_V - 1;
+    }
+  switch (g->K) {
+  case 1: FEW_FWD(1); break;
+  case 2: FEW_FWD(2); break;
+  case 3: FEW_FWD(3); break;
+  default: FEW_FWD(4); break;
+  }
+}
+
 /* One image: y [K, OH, OW] = conv(x [C, H, W], w) + b. */
-static AVX512 void few_forward(const few_geom *g, const float *x, const float *w, const float *b, float *y) {
+static void few_forward(const few_geom *g, const float *x, const float *w, const float *b, float *y) {
   const int nb = (g->OW + 16 * FEW_V - 1) / (16 * FEW_V);
 #pragma omp parallel for schedule(static)
-  for (int t = 0; t < g->OH * nb; t++) {
-    const int oh = t / nb, ow0 = (t % nb) * 16 * FEW_V;
-    __mmask16 mk[FEW_V][FEW_MAXKW];
-    int partial = 0, inner = 0; /* some lane masked; some masked lane in a middle vector */
-    for (int v = 0; v < FEW_V; v++)
-      for (int j = 0; j < g->kw; j++) {
-        mk[v][j] = col_mask((long)ow0 + 16 * v + j - g->pl, g->W);
-        partial |= mk[v][j] != 0xFFFF;
-        inner |= mk[v][j] != 0xFFFF && v > 0 && v < FEW_V - 1;
-      }
-    switch (g->K) {
-    case 1: FEW_FWD(1); break;
-    case 2: FEW_FWD(2); break;
-    case 3: FEW_FWD(3); break;
-    default: FEW_FWD(4); break;
-    }
-  }
+  for (int t = 0; t < g->OH * nb; t++) few_forward_task(g, x, w, b, y, t / nb, (t % nb) * 16 * FEW_V);
 }
 
 /* out[k*JB + j] = sum over (oh, ow) of dy[k, oh, ow] * x[c, oh + i - pt, ow + j0 + j - pl] (zero outside). */
@@ -461,19 +467,26 @@ AVX512_INLINE void few_bwdw_task(const int K, const int JB, const few_geom *g, c
     for (int j = 0; j < JB; j++) out[k * JB + j] = _mm512_reduce_add_ps(acc[k][j]);
 }
 
+/* One weight-gradient task (channel c, tap row i, tap columns from j0), with
+ * the AVX-512 target for the reason given at few_forward_task. */
+static AVX512 void few_bwdw_run(const few_geom *g, const float *x, const float *dy, int c, int i, int j0,
+                                float out[64]) {
+  switch (g->K) {
+  case 1: few_bwdw_task(1, FEW_JB(1), g, x, dy, c, i, j0, out); break;
+  case 2: few_bwdw_task(2, FEW_JB(2), g, x, dy, c, i, j0, out); break;
+  case 3: few_bwdw_task(3, FEW_JB(3), g, x, dy, c, i, j0, out); break;
+  default: few_bwdw_task(4, FEW_JB(4), g, x, dy, c, i, j0, out); break;
+  }
+}
+
 /* dw += the weight gradient of one image (x [C, H, W], dy [K, OH, OW]). */
-static AVX512 void few_backward_weights(const few_geom *g, const float *x, const float *dy, float *dw) {
+static void few_backward_weights(const few_geom *g, const float *x, const float *dy, float *dw) {
   const int JB = FEW_JB(g->K), nj = (g->kw + JB - 1) / JB;
 #pragma omp parallel for schedule(static)
   for (int t = 0; t < g->C * g->kh * nj; t++) {
     const int c = t / (g->kh * nj), i = (t / nj) % g->kh, j0 = (t % nj) * JB;
     float out[64];
-    switch (g->K) {
-    case 1: few_bwdw_task(1, FEW_JB(1), g, x, dy, c, i, j0, out); break;
-    case 2: few_bwdw_task(2, FEW_JB(2), g, x, dy, c, i, j0, out); break;
-    case 3: few_bwdw_task(3, FEW_JB(3), g, x, dy, c, i, j0, out); break;
-    default: few_bwdw_task(4, FEW_JB(4), g, x, dy, c, i, j0, out); break;
-    }
+    few_bwdw_run(g, x, dy, c, i, j0, out);
     for (int k = 0; k < g->K; k++)
       for (int j = 0; j < JB && j0 + j < g->kw; j++)
         dw[(((long)k * g->C + c) * g->kh + i) * g->kw + j0 + j] += out[k * JB + j];

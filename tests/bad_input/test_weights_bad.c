@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 
 #include "engine/error.h"
 #include "engine/io/import_engstrom.h"
+#include "engine/io/import_fcrn.h"
+#include "engine/io/import_keras_vgg19.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -246,6 +249,20 @@ static void test_engstrom(void) {
          st_last_error());
   st_weights_free(w);
 
+  /* A NaN in a data file: named with the file and the variable. */
+  write_folder(dir, sizeof dir, "nan", e, NV);
+  {
+    char p[512];
+    snprintf(p, sizeof p, "%s/Variable_4", dir);
+    FILE *f = fopen(p, "r+b");
+    float nan = NAN;
+    fseek(f, 8, SEEK_SET);
+    fwrite(&nan, sizeof nan, 1, f);
+    fclose(f);
+    const char *parts[] = {p, "'Variable_4'", "non-finite", "NaN at element 2"};
+    expect_import_fails(dir, "a NaN in an Engstrom data file", parts, 4);
+  }
+
   /* Wrong-size data file: the exact message. */
   write_folder(dir, sizeof dir, "short", e, NV);
   set_file_size(dir, "Variable_6", 100);
@@ -418,6 +435,178 @@ static void test_engstrom(void) {
   }
 }
 
+
+/* ---- values that are not weights (issue 11, section 6) ---- */
+
+/* A file written with the HDF5 API, as another tool would: one float32
+ * dataset "conv1.weight" [2, 3] holding vals, plus, when ftype is not 0, a
+ * dataset "extra" [4] of that file type written from doubles in extra
+ * (inside group "grp" when nested). */
+static void write_h5(const char *path, const float *vals, hid_t ftype, const double *extra, int nested) {
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t d23[] = {2, 3}, d4[] = {4};
+  hid_t sp = H5Screate_simple(2, d23, NULL);
+  hid_t ds = H5Dcreate2(f, "conv1.weight", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, vals);
+  H5Dclose(ds), H5Sclose(sp);
+  if (ftype) {
+    hid_t loc = nested ? H5Gcreate2(f, "grp", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : f;
+    sp = H5Screate_simple(1, d4, NULL);
+    ds = H5Dcreate2(loc, "extra", ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, extra);
+    H5Dclose(ds), H5Sclose(sp);
+    if (nested) H5Gclose(loc);
+  }
+  H5Fclose(f);
+}
+
+/* Loading path fails with one quiet line holding every part. */
+static void expect_load_fails(const char *path, const char *what, const char *const *parts, int nparts) {
+  long printed;
+  st_weights *w = load_quietly(path, &printed);
+  int ok = w == NULL && !strchr(st_last_error(), '\n');
+  for (int i = 0; ok && i < nparts; i++) ok = contains(st_last_error(), parts[i]);
+  tap_ok(ok, "%s: %s", what, st_last_error());
+  tap_ok(printed == 0, "  nothing on stderr");
+  st_weights_free(w);
+}
+
+static void test_not_weights(void) {
+  char path[256];
+  float good[6] = {0.5f, -1, 2, 3, 4, 5}, bad[6] = {0.5f, -1, 2, NAN, 4, 5};
+  double ints[4] = {1, 2, 3, 4}, huge[4] = {1, 1e300, 3, 4};
+  long printed;
+
+  snprintf(path, sizeof path, "%s/finite.h5", root);
+  write_h5(path, good, H5T_IEEE_F64LE, ints, 0);
+  st_weights *w = load_quietly(path, &printed);
+  tap_ok(w && st_weights_count(w) == 2 && printed == 0, "float32 and float64 datasets of finite values load %s",
+         st_last_error());
+  st_weights_free(w);
+
+  snprintf(path, sizeof path, "%s/ints.h5", root);
+  write_h5(path, good, H5T_STD_I32LE, ints, 0);
+  {
+    const char *parts[] = {path, "'extra'", "integer"};
+    expect_load_fails(path, "an int32 dataset is refused", parts, 3);
+  }
+  snprintf(path, sizeof path, "%s/ints_nested.h5", root);
+  write_h5(path, good, H5T_STD_U8LE, ints, 1);
+  {
+    const char *parts[] = {path, "'grp/extra'", "integer"};
+    expect_load_fails(path, "a uint8 dataset in a group is refused", parts, 3);
+  }
+  snprintf(path, sizeof path, "%s/nan.h5", root);
+  write_h5(path, bad, 0, NULL, 0);
+  {
+    const char *parts[] = {path, "'conv1.weight'", "non-finite", "NaN", "element 3"};
+    expect_load_fails(path, "a NaN in a float32 dataset", parts, 5);
+  }
+  snprintf(path, sizeof path, "%s/overflow.h5", root);
+  write_h5(path, good, H5T_IEEE_F64LE, huge, 1);
+  {
+    const char *parts[] = {path, "'grp/extra'", "non-finite", "inf"};
+    expect_load_fails(path, "a float64 value too large for float32", parts, 4);
+  }
+
+  /* The check on its own, for weights built in memory. */
+  int64_t s2[] = {2};
+  st_tensor *t = st_tensor_zeros(1, s2, st_cpu());
+  st_weights *m = st_weights_new();
+  st_weights_set(m, "a.bias", t);
+  st_weights_set_path(m, "mem.h5");
+  st_clear_error();
+  tap_ok(st_weights_check_finite(m) == 0, "st_weights_check_finite: zeros pass");
+  st_tensor_data(t)[1] = -INFINITY;
+  tap_ok(st_weights_check_finite(m) == -1 && contains(st_last_error(), "mem.h5: parameter 'a.bias'") &&
+             contains(st_last_error(), "-inf"),
+         "st_weights_check_finite: -inf named: %s", st_last_error());
+  st_weights_free(m);
+  st_tensor_release(t);
+}
+
+/* ---- Keras VGG-19 file with a broken weight ---- */
+
+/* Copies the fixture and replaces block1_conv1's bias: with float32 values
+ * (one NaN) or with int32 values. */
+static void keras_copy(const char *path, int integer) {
+  FILE *in = fopen("tests/fixtures/vgg19_tiny_keras.h5", "rb"), *out = fopen(path, "wb");
+  char buf[65536];
+  size_t n;
+  while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+  if (in) fclose(in);
+  if (out) fclose(out);
+  hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t g = H5Gopen2(f, "block1_conv1", H5P_DEFAULT);
+  /* the bias is the second name in weight_names */
+  hid_t a = H5Aopen(g, "weight_names", H5P_DEFAULT), type = H5Aget_type(a), sp = H5Aget_space(a);
+  char name[256] = "";
+  if (H5Tis_variable_str(type) > 0) {
+    char *v[2] = {NULL, NULL};
+    hid_t mem = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Aread(a, mem, v);
+    snprintf(name, sizeof name, "%s", v[1] ? v[1] : "");
+    H5free_memory(v[0]), H5free_memory(v[1]);
+    H5Tclose(mem);
+  } else {
+    size_t sz = H5Tget_size(type);
+    char *fixed = calloc(2, sz + 1);
+    H5Aread(a, type, fixed);
+    snprintf(name, sizeof name, "%.*s", (int)sz, fixed + sz);
+    free(fixed);
+  }
+  H5Sclose(sp), H5Tclose(type), H5Aclose(a);
+  hid_t ds = H5Dopen2(g, name, H5P_DEFAULT);
+  hid_t dsp = H5Dget_space(ds);
+  hssize_t count = H5Sget_simple_extent_npoints(dsp);
+  if (integer) {
+    H5Dclose(ds);
+    H5Ldelete(g, name, H5P_DEFAULT);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    ds = H5Dcreate2(g, name, H5T_STD_I32LE, dsp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    int *iv = calloc((size_t)count, sizeof *iv);
+    H5Dwrite(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, iv);
+    free(iv);
+  } else {
+    float *fv = calloc((size_t)count, sizeof *fv);
+    fv[count - 1] = NAN;
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, fv);
+    free(fv);
+  }
+  H5Sclose(dsp), H5Dclose(ds), H5Gclose(g), H5Fclose(f);
+}
+
+static void test_keras_values(void) {
+  char path[256];
+  long printed;
+  snprintf(path, sizeof path, "%s/keras_nan.h5", root);
+  keras_copy(path, 0);
+  st_clear_error();
+  tu_quiet_begin(errfile);
+  st_weights *w = st_import_keras_vgg19(path);
+  printed = tu_quiet_end(errfile);
+  const char *e = st_last_error();
+  tap_ok(!w && contains(e, path) && contains(e, "block1_conv1") && contains(e, "non-finite") && contains(e, "NaN"),
+         "Keras import: a NaN in block1_conv1's bias: %s", e);
+  tap_ok(printed == 0, "  nothing on stderr");
+  st_weights_free(w);
+
+  snprintf(path, sizeof path, "%s/keras_int.h5", root);
+  keras_copy(path, 1);
+  st_clear_error();
+  tu_quiet_begin(errfile);
+  w = st_import_keras_vgg19(path);
+  printed = tu_quiet_end(errfile);
+  e = st_last_error();
+  tap_ok(!w && contains(e, path) && contains(e, "block1_conv1") && contains(e, "integers"),
+         "Keras import: an int32 bias: %s", e);
+  tap_ok(printed == 0, "  nothing on stderr");
+  st_weights_free(w);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
   (void)sb, (void)flag, (void)ftw;
   return remove(path);
@@ -432,6 +621,8 @@ int main(void) {
   snprintf(errfile, sizeof errfile, "%s.stderr", root);
   test_hdf5();
   test_engstrom();
+  test_not_weights();
+  test_keras_values();
   nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   unlink(errfile);
   return tap_done();

@@ -76,36 +76,97 @@ function M.attrs(config)
   }
 end
 
+-- What a model file's attributes may say. A file is data: its numbers are
+-- checked against these before anything is built (blocks = "100000" would
+-- otherwise allocate gigabytes before the shapes fail to match).
+M.attr_limits = {
+  channels = { 1, 4096 },    -- each of the three widths
+  blocks = { 0, 100 },
+  eps = { 0, 1 },            -- 0 < eps <= 1
+  input_scale = { 0, 1 },    -- 0 < input_scale <= 1: images are 0..255
+  padding = { same = true, reflect = true },
+}
+
+-- Messages are one line: the value is shown quoted, control bytes escaped,
+-- cut after 40 bytes.
+local function shown(value)
+  local s = value:sub(1, 40):gsub("[%c\"\\]", function(c) return string.format("\\%d", c:byte()) end)
+  return '"' .. s .. '"' .. (#value > 40 and string.format(" (%d bytes)", #value) or "")
+end
+
+local function attr_fail(file, key, value, expected)
+  local util = require "strata.util"
+  util.fail("%s: attribute '%s' is %s; expected %s", file, key, shown(value), expected)
+end
+
+-- An integer in [lo, hi] (decimal digits only) from s, part of attribute
+-- key's value; what describes the whole value in the message.
+local function int_attr(file, key, value, s, lo, hi, what)
+  local n = s:match("^%s*(%d+)%s*$")
+  n = n and #n <= 9 and math.tointeger(tonumber(n))
+  if not n or n < lo or n > hi then
+    attr_fail(file, key, value, what or string.format("an integer from %d to %d", lo, hi))
+  end
+  return n
+end
+
+-- A finite number attribute in (lo, hi].
+local function num_attr(file, key, s, lo, hi)
+  local v = tonumber(s)
+  if not v or v ~= v or v <= lo or v > hi then
+    attr_fail(file, key, s, string.format("a number greater than %s and at most %s", lo, hi))
+  end
+  return v
+end
+
+-- The build options a file's attributes give, range-checked.
+local function opts_from_attrs(a, file)
+  local L = M.attr_limits
+  local opts = {}
+  if a.channels then
+    local parts = {}
+    for piece in (a.channels .. ","):gmatch("([^,]*),") do parts[#parts + 1] = piece end
+    local what = string.format("three integers from %d to %d, comma-separated (e.g. \"32,64,128\")", L.channels[1],
+      L.channels[2])
+    if #parts ~= 3 then attr_fail(file, "channels", a.channels, what) end
+    opts.channels = {}
+    for i = 1, 3 do opts.channels[i] = int_attr(file, "channels", a.channels, parts[i], L.channels[1], L.channels[2], what) end
+  end
+  if a.blocks then opts.blocks = int_attr(file, "blocks", a.blocks, a.blocks, L.blocks[1], L.blocks[2]) end
+  if a.padding and not L.padding[a.padding] then attr_fail(file, "padding", a.padding, "\"same\" or \"reflect\"") end
+  opts.padding = a.padding
+  if a.eps then opts.eps = num_attr(file, "eps", a.eps, L.eps[1], L.eps[2]) end
+  if a.input_scale then opts.input_scale = num_attr(file, "input_scale", a.input_scale, L.input_scale[1], L.input_scale[2]) end
+  return opts
+end
+
 -- Rebuilds the network a weights file describes (attributes, else inferred
 -- from its parameters) and loads it.
 function M.from_weights(w, device)
   local util = require "strata.util"
   local a = w.attrs or {}
+  local file = w.path or "weights"
   if a.network and a.network ~= "engstrom-transformer" then
-    util.fail("%s: holds a '%s' network, not a transformer (engstrom-transformer)", w.path or "weights", a.network)
+    util.fail("%s: holds a '%s' network, not a transformer (engstrom-transformer)", file, a.network)
   end
-  local opts = { device = device }
-  if a.channels then
-    opts.channels = {}
-    for v in a.channels:gmatch("%d+") do opts.channels[#opts.channels + 1] = tonumber(v) end
-  elseif w.params["conv1.weight"] and w.params["conv3.weight"] then
+  local opts = opts_from_attrs(a, file)
+  opts.device = device
+  if not opts.channels and w.params["conv1.weight"] and w.params["conv2.weight"] and w.params["conv3.weight"] then
     local s1, s2, s3 = w.params["conv1.weight"]:shape(), w.params["conv2.weight"]:shape(), w.params["conv3.weight"]:shape()
     opts.channels = { s1[1], s2[1], s3[1] }
   end
-  if a.blocks then
-    opts.blocks = tonumber(a.blocks)
-  else
+  if not opts.blocks then
     local n = 0
     while w.params["res" .. (n + 1) .. ".conv1.weight"] do n = n + 1 end
     opts.blocks = n
   end
-  opts.padding = a.padding
-  opts.eps = tonumber(a.eps or "")
+  local input_scale = opts.input_scale
+  opts.input_scale = nil
   local net = M.build(opts)
   net:load_weights(w)
   -- What the network was trained on: X/255 (strata's and Engstrom's training)
   -- or raw 0..255 (Engstrom's released checkpoints have no attribute).
-  net.input_scale = tonumber(a.input_scale or "") or 1
+  net.input_scale = input_scale or 1
   return net
 end
 

@@ -147,7 +147,13 @@ function M.from_file(path, device)
   end
   local first = w.params["conv1_1.weight"]
   if not first then util.fail("%s: missing parameter 'conv1_1.weight' (not a VGG-19 weights file?)", path) end
-  local net = M.build({ width_div = 64 // first:size(1), device = device })
+  -- The widths come from the file: check them before building anything.
+  local c = first:dim() == 4 and first:size(1) or 0
+  if c < 1 or c > 64 or 64 % c ~= 0 then
+    util.fail("%s: parameter 'conv1_1.weight' has shape %s; expected [C, 3, 3, 3] with C = 64 or 64 divided by a "
+      .. "power of two", path, util.shape_str(first:shape()))
+  end
+  local net = M.build({ width_div = 64 // c, device = device })
   net:load_weights(w)
   net.synthetic = w.attrs.synthetic == "true"
   net.source = w.attrs.source or path
