@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "../error.h"
+#include "isolate.h"
 
 #define NUM_CONVS 16
 /* Bounds on what a (possibly hostile) file may declare before we allocate. */
@@ -348,7 +349,7 @@ static int import_layers(const char *file, hid_t f, const strlist *layers, st_we
   return 0;
 }
 
-st_weights *st_import_keras_vgg19(const char *path) {
+st_weights *st_import_keras_vgg19_here(const char *path) {
   char d[256];
   if (!path || !*path) {
     st_error("import_keras_vgg19: no file given");
@@ -402,4 +403,12 @@ done:
   if (f >= 0) H5Fclose(f);
   H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
   return w;
+}
+
+st_weights *st_import_keras_vgg19(const char *path) {
+  if (!path || !*path) {
+    st_error("import_keras_vgg19: no file given");
+    return NULL;
+  }
+  return st_load_isolated(st_import_keras_vgg19_here, path, "Keras weights file");
 }

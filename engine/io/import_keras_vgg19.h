@@ -28,7 +28,12 @@
 
 #include "weights.h"
 
-/* NULL with one error line naming the file (and layer) on failure. */
+/* NULL with one error line naming the file (and layer) on failure. Weights
+ * must be float arrays of finite values. The file is parsed in a child
+ * process (isolate.h): one that crashes libhdf5 gives an error. */
 st_weights *st_import_keras_vgg19(const char *path);
+/* The same in the calling process (for the fuzz targets; see
+ * st_weights_load_here). */
+st_weights *st_import_keras_vgg19_here(const char *path);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../error.h"
+#include "isolate.h"
 
 /* Datasets larger than this (in elements) are refused on load: a tiny hostile
  * file can declare any size, and its fill value would be "read" happily. */
@@ -622,17 +623,6 @@ done:
   return rc;
 }
 
-/* A group's links in creation order when the file tracks it, else by name. */
-static H5_index_t group_index(hid_t gid) {
-  unsigned flags = 0;
-  hid_t gcpl = H5Gget_create_plist(gid);
-  if (gcpl >= 0) {
-    if (H5Pget_link_creation_order(gcpl, &flags) < 0) flags = 0;
-    H5Pclose(gcpl);
-  }
-  return (flags & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
-}
-
 static int walk_group(load_ctx *c, hid_t gid);
 
 static herr_t link_cb(hid_t gid, const char *name, const H5L_info_t *info, void *data) {
@@ -675,9 +665,16 @@ static herr_t link_cb(hid_t gid, const char *name, const H5L_info_t *info, void 
   return 0;
 }
 
+/* A group's links in creation order when the file tracks it (files written
+ * here do), else by name. Asking for creation order fails at once, before
+ * any link is visited, when the group does not track it. (Not decided from
+ * the group's creation property list: H5Gget_create_plist is one of the
+ * calls that crash HDF5 1.10 on corrupt files, see isolate.h.) */
 static int walk_group(load_ctx *c, hid_t gid) {
   char d[256];
-  herr_t r = H5Literate(gid, group_index(gid), H5_ITER_INC, NULL, link_cb, c);
+  hsize_t next = 0;
+  herr_t r = H5Literate(gid, H5_INDEX_CRT_ORDER, H5_ITER_INC, &next, link_cb, c);
+  if (r < 0 && !c->failed && next == 0) r = H5Literate(gid, H5_INDEX_NAME, H5_ITER_INC, NULL, link_cb, c);
   if (c->failed) return -1;
   if (r < 0) return st_error("%s: cannot list group '%s': %s", c->path, c->prefix ? c->prefix : "/", h5_detail(d));
   return 0;
@@ -765,16 +762,12 @@ static herr_t attr_cb(hid_t loc, const char *key, const H5A_info_t *info, void *
   return 0;
 }
 
+/* In creation order when tracked, else by name, as walk_group. */
 static int read_root_attrs(load_ctx *c, hid_t root) {
   char d[256];
-  unsigned flags = 0;
-  hid_t gcpl = H5Gget_create_plist(root);
-  if (gcpl >= 0) {
-    if (H5Pget_attr_creation_order(gcpl, &flags) < 0) flags = 0;
-    H5Pclose(gcpl);
-  }
-  H5_index_t idx = (flags & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
-  herr_t r = H5Aiterate2(root, idx, H5_ITER_INC, NULL, attr_cb, c);
+  hsize_t next = 0;
+  herr_t r = H5Aiterate2(root, H5_INDEX_CRT_ORDER, H5_ITER_INC, &next, attr_cb, c);
+  if (r < 0 && !c->failed && next == 0) r = H5Aiterate2(root, H5_INDEX_NAME, H5_ITER_INC, NULL, attr_cb, c);
   if (c->failed) return -1;
   if (r < 0) return st_error("%s: cannot list the root attributes: %s", c->path, h5_detail(d));
   return 0;
@@ -826,7 +819,7 @@ done:
   return w;
 }
 
-st_weights *st_weights_load(const char *path) {
+st_weights *st_weights_load_here(const char *path) {
   if (!path || !*path) {
     st_error("weights_load: no file name given");
     return NULL;
@@ -835,4 +828,12 @@ st_weights *st_weights_load(const char *path) {
   st_weights *w = load_file(path);
   h5_restore(q);
   return w;
+}
+
+st_weights *st_weights_load(const char *path) {
+  if (!path || !*path) {
+    st_error("weights_load: no file name given");
+    return NULL;
+  }
+  return st_load_isolated(st_weights_load_here, path, "HDF5 weights file");
 }

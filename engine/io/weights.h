@@ -71,8 +71,14 @@ int st_weights_check_finite(const st_weights *w);
 /* Writes atomically: "<path>.tmp.<pid>", fsync, rename over path; the
  * temporary file is removed on failure. Tensors on a GPU are copied back. */
 int st_weights_save(const st_weights *w, const char *path);
-/* NULL with an error naming the file (and dataset) on failure. */
+/* NULL with an error naming the file (and dataset) on failure. The file is
+ * parsed in a child process (isolate.h): a file that crashes libhdf5 gives
+ * an error, not a crash. */
 st_weights *st_weights_load(const char *path);
+/* The same in the calling process, where a file that crashes libhdf5 crashes
+ * the caller: for the fuzz targets (whose coverage must see the parsing),
+ * after st_weights_load succeeded on the same file. */
+st_weights *st_weights_load_here(const char *path);
 
 /* SHA-256 of a file's bytes as 64 lowercase hex digits (engine/io/checksum.c). */
 int st_file_sha256(const char *path, char out_hex[65]);

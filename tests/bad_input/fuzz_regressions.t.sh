@@ -16,6 +16,10 @@ declare -A expect=(
   # 12 GiB for H5Dread's conversion buffer (out of memory)
   [weights_huge_value_type.h5]="declares 12884901129 bytes but the file holds 12"
   [experiment_odd_keys.lua]="round trip"
+  # 2 KiB whose nested group's link storage points libhdf5 1.10 at a NULL
+  # copy (SIGSEGV in H5F__accum_read, listing the group): the file is now
+  # parsed in a child process (engine/io/isolate.c)
+  [weights_hdf5_crash_dense_links.h5]="crashed the HDF5 library"
 )
 
 cat >"$tmp/load.lua" <<'LUA'

@@ -145,5 +145,19 @@ LUA
 expect_error "a VGG-19 file with 3 channels in conv1_1" "$tmp/vgg3.h5" "'conv1_1.weight'" "[3, 3, 3, 3]" -- \
   $bin run "$tmp/vgg.lua" "$tmp/vgg3.h5"
 
+# A file that crashes libhdf5 itself (found by fuzz_weights; issue 11,
+# section 8) through every path that reads weights: one error, exit 1.
+crash=tests/bad_input/fuzz/weights_hdf5_crash_dense_links.h5
+expect_error "stylize --model with a file that crashes libhdf5" "$crash" "crashed the HDF5 library" -- \
+  $bin stylize --model "$crash" "$tmp/in.png" "$tmp/out.png"
+expect_error "weights import keras-vgg19 of that file (a clean error)" "$crash" -- \
+  $bin weights import keras-vgg19 "$crash" "$tmp/k.h5"
+printf 'require("strata.models.%s").from_file(arg[1])\n' vgg19 >"$tmp/vggload.lua"
+expect_error "VGG-19 weights (vgg.weights) from that file" "$crash" "crashed the HDF5 library" -- \
+  $bin run "$tmp/vggload.lua" "$crash"
+printf 'require("strata.models.%s").from_file(arg[1])\n' fcrn >"$tmp/fcrnload.lua"
+expect_error "FCRN weights (depth.weights) from that file" "$crash" "crashed the HDF5 library" -- \
+  $bin run "$tmp/fcrnload.lua" "$crash"
+
 echo "1..$n"
 exit $fail

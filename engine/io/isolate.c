@@ -1,0 +1,202 @@
+/* Loaders run in a child process (see isolate.h).
+ *
+ * The child sends, through a pipe, in native byte order (same machine):
+ *   'E' u32 len, message                                 on failure
+ *   'W' u32 nattrs, {u32 klen, key, u32 vlen, value}...
+ *       u32 ntensors, {u32 nlen, name, i32 ndim, i64 shape[ndim], float data[numel]}...
+ *   'Z'                                                  after weights
+ * The parent trusts nothing it did not receive whole: a short stream, or a
+ * child that did not exit 0, is a crash. */
+#include "isolate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../error.h"
+
+#define MAX_STRING ((uint32_t)1 << 30) /* attribute values can be large (an experiment's text) */
+#define MAX_NUMEL ((int64_t)1 << 34)   /* as weights.c refuses larger datasets */
+
+/* ---- child: writing ---- */
+
+static int put(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n > 0) {
+    ssize_t k = write(fd, c, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return -1;
+    c += k, n -= (size_t)k;
+  }
+  return 0;
+}
+
+static int put_u32(int fd, uint32_t v) { return put(fd, &v, sizeof v); }
+
+static int put_str(int fd, const char *s) {
+  size_t n = strlen(s);
+  return n > MAX_STRING || put_u32(fd, (uint32_t)n) || put(fd, s, n) ? -1 : 0;
+}
+
+static int send_weights(int fd, const st_weights *w) {
+  if (put(fd, "W", 1) || put_u32(fd, (uint32_t)st_weights_attr_count(w))) return -1;
+  for (int i = 0; i < st_weights_attr_count(w); i++) {
+    const char *k = st_weights_attr_key(w, i);
+    if (put_str(fd, k) || put_str(fd, st_weights_get_attr(w, k))) return -1;
+  }
+  if (put_u32(fd, (uint32_t)st_weights_count(w))) return -1;
+  for (int i = 0; i < st_weights_count(w); i++) {
+    const st_tensor *t = st_weights_at(w, i);
+    int32_t ndim = t->ndim;
+    if (put_str(fd, st_weights_name(w, i)) || put(fd, &ndim, sizeof ndim) ||
+        put(fd, t->shape, sizeof(int64_t) * (size_t)ndim) ||
+        put(fd, st_tensor_data(t), sizeof(float) * (size_t)t->numel))
+      return -1;
+  }
+  return put(fd, "Z", 1);
+}
+
+/* Runs in the forked child; never returns. */
+static void child(int fd, st_weights *(*load)(const char *), const char *path) {
+  /* A crash must end the child quietly: the parent reports it. (Under a
+   * sanitizer these replace its handlers, which would report HDF5's bug as
+   * strata's.) */
+  const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) signal(fatal[i], SIG_DFL);
+  st_weights *w = load(path);
+  int rc = w ? send_weights(fd, w) : (put(fd, "E", 1) || put_str(fd, st_last_error()));
+  _exit(rc == 0 ? 0 : 3); /* no atexit handlers, no leak check: the parent goes on */
+}
+
+/* ---- parent: reading ---- */
+
+typedef struct {
+  int fd;
+  int short_read; /* the stream ended early */
+} stream;
+
+static int get(stream *s, void *p, size_t n) {
+  char *c = p;
+  while (n > 0) {
+    ssize_t k = read(s->fd, c, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      s->short_read = 1;
+      return -1;
+    }
+    c += k, n -= (size_t)k;
+  }
+  return 0;
+}
+
+static int get_u32(stream *s, uint32_t *v) { return get(s, v, sizeof *v); }
+
+/* A received string (malloc'd), or NULL. */
+static char *get_str(stream *s) {
+  uint32_t n;
+  if (get_u32(s, &n) || n > MAX_STRING) return NULL;
+  char *str = malloc((size_t)n + 1);
+  if (!str) return NULL;
+  if (get(s, str, n)) {
+    free(str);
+    return NULL;
+  }
+  str[n] = '\0';
+  return str;
+}
+
+/* The weights the child sent; NULL when it sent an error (then recorded) or
+ * the stream is broken (s->short_read, or out of memory, recorded). */
+static st_weights *receive(stream *s, const char *path) {
+  char tag;
+  if (get(s, &tag, 1)) return NULL;
+  if (tag == 'E') {
+    char *msg = get_str(s);
+    if (msg) st_error("%s", msg);
+    free(msg);
+    return NULL;
+  }
+  if (tag != 'W') {
+    s->short_read = 1;
+    return NULL;
+  }
+  st_weights *w = st_weights_new();
+  uint32_t n;
+  int ok = w && st_weights_set_path(w, path) == 0 && get_u32(s, &n) == 0;
+  for (uint32_t i = 0; ok && i < n; i++) {
+    char *k = get_str(s), *v = k ? get_str(s) : NULL;
+    ok = k && v && st_weights_set_attr(w, k, v) == 0;
+    free(k);
+    free(v);
+  }
+  ok = ok && get_u32(s, &n) == 0;
+  for (uint32_t i = 0; ok && i < n; i++) {
+    char *name = get_str(s);
+    int32_t ndim = -1;
+    int64_t shape[ST_MAX_DIMS], numel = 1;
+    ok = name && get(s, &ndim, sizeof ndim) == 0 && ndim >= 0 && ndim <= ST_MAX_DIMS &&
+         get(s, shape, sizeof(int64_t) * (size_t)ndim) == 0;
+    for (int d = 0; ok && d < ndim; d++) {
+      ok = shape[d] >= 0 && (shape[d] == 0 || numel <= MAX_NUMEL / shape[d]);
+      numel *= shape[d];
+    }
+    st_tensor *t = ok ? st_tensor_new(ndim, shape, st_cpu()) : NULL;
+    ok = t && get(s, st_tensor_data(t), sizeof(float) * (size_t)numel) == 0 && st_weights_set(w, name, t) == 0;
+    st_tensor_release(t);
+    free(name);
+  }
+  char end;
+  ok = ok && get(s, &end, 1) == 0 && end == 'Z';
+  if (!ok) {
+    if (!s->short_read && !st_last_error()[0]) st_error("%s: out of memory receiving the weights", path);
+    st_weights_free(w);
+    return NULL;
+  }
+  return w;
+}
+
+st_weights *st_load_isolated(st_weights *(*load)(const char *path), const char *path, const char *what) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return load(path);
+  fflush(NULL); /* nothing buffered may be written twice (the child does not flush, but be safe) */
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return load(path); /* no child to be had: parse here */
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    child(fds[1], load, path);
+  }
+  close(fds[1]);
+  stream s = {fds[0], 0};
+  st_clear_error();
+  st_weights *w = receive(&s, path);
+  /* Drain what a broken stream left, so the child can finish writing. */
+  char sink[4096];
+  while (!w && read(fds[0], sink, sizeof sink) > 0) {
+  }
+  close(fds[0]);
+  int status = 0;
+  pid_t r;
+  while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  int clean = r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (r < 0 && errno == ECHILD) clean = 1; /* SIGCHLD ignored: the stream alone tells */
+  if (clean && (w || !s.short_read)) return w;
+  st_weights_free(w);
+  if (r == pid && WIFSIGNALED(status))
+    st_error("%s: reading the %s crashed the HDF5 library (%s): the file is corrupt", path, what,
+             strsignal(WTERMSIG(status)));
+  else
+    st_error("%s: reading the %s crashed the HDF5 library (exit status %d): the file is corrupt", path, what,
+             r == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  return NULL;
+}
