@@ -32,6 +32,14 @@ static allocator allocators[2]; /* [ST_CPU], [ST_CUDA] (one GPU for now) */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long fail_countdown = 0;
 
+/* A child forked while another thread holds the lock (engine/io/isolate.c
+ * forks to parse files) would wait for it forever: fork takes it first. */
+static void fork_prepare(void) { pthread_mutex_lock(&lock); }
+static void fork_done(void) { pthread_mutex_unlock(&lock); }
+__attribute__((constructor)) static void register_fork_handlers(void) {
+  pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
 /* Sanitizer and emulator builds (STRATA_MEM_EXACT): blocks of exactly the
  * size asked for, so an access past a tensor's end is past its allocation,
  * and cached blocks are poisoned, so a use after free shows. */

@@ -31,10 +31,9 @@
 /* Reads every float32 (DT_FLOAT) tensor of the checkpoint at `prefix` (the
  * path without ".index") for which want(name, ctx) returns nonzero (all of
  * them when want is NULL), under its TensorFlow name ("conv1/weights") with
- * the shape as stored (convolution kernels HWIO). Unwanted tensors are
- * skipped without reading their data; so are tensors of other dtypes (int64
- * global_step, ...) when want is NULL, while a wanted one that is not
- * float32 is an error. The result lists tensors in the index's (sorted) order
+ * the shape as stored (convolution kernels HWIO). Tensors of other dtypes
+ * (int64 global_step, ...) are skipped without reading their data, and so
+ * are unwanted ones. The result lists tensors in the index's (sorted) order
  * and carries attributes format = "tensorflow-checkpoint-v2", source =
  * prefix, num_shards = N.
  * NULL with one error line naming the file and the tensor or field on
