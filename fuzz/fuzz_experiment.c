@@ -9,42 +9,8 @@
  *
  * The file runs sandboxed, as hostile input must: only pure functions in its
  * environment (no io, os, require, load or string patterns, which can take
- * exponential time), at most 64 MiB of Lua memory and a budget of Lua
- * instructions, so every input ends quickly. */
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "engine/lua/lstrata.h"
-
-#define LUA_MEMORY_LIMIT ((size_t)64 << 20)
-#define INSTRUCTION_BUDGET 2000000L /* in Lua VM instructions, checked every 1000 */
-
-static size_t lua_bytes;
-static long instructions;
-
-static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  (void)ud;
-  size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag */
-  if (nsize == 0) {
-    free(ptr);
-    lua_bytes -= old;
-    return NULL;
-  }
-  if (nsize > old && lua_bytes - old + nsize > LUA_MEMORY_LIMIT) return NULL;
-  void *p = realloc(ptr, nsize);
-  if (p) lua_bytes = lua_bytes - old + nsize;
-  return p;
-}
-
-static void budget_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  instructions += 1000;
-  if (instructions > INSTRUCTION_BUDGET) luaL_error(L, "fuzz: instruction budget spent");
-}
+ * exponential time), with fuzz_lua.h's memory and instruction limits. */
+#include "fuzz_lua.h"
 
 /* The harness, in Lua: sandbox the input, resolve what it returns. */
 static const char *driver =
@@ -79,21 +45,9 @@ static const char *driver =
     "return 'ok'\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  lua_bytes = 0;
-  instructions = 0;
-  lua_State *L = lua_newstate(limited_alloc, NULL);
+  lua_State *L = fuzz_lua_new();
   if (!L) return 0;
-  luaL_openlibs(L);
-  luaL_requiref(L, "strata.core", luaopen_strata_core, 0);
-  lua_pop(L, 1);
-  const char *home = getenv("STRATA_HOME");
-  lua_getglobal(L, "package");
-  lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua", home && *home ? home : ".", home && *home ? home : ".");
-  lua_setfield(L, -2, "path");
-  lua_pop(L, 1);
-
-  int rc = luaL_loadbufferx(L, driver, strlen(driver), "=driver", "t");
-  if (rc != LUA_OK) abort(); /* the harness itself is broken */
+  fuzz_lua_load(L, driver, "=driver");
   lua_pushlstring(L, (const char *)data, size);
   /* --set lines */
   lua_newtable(L);
@@ -107,8 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     i = j + 1;
   }
-  lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1000);
-  rc = lua_pcall(L, 2, 1, 0);
+  int rc = fuzz_lua_run(L, 2);
   if (rc == LUA_OK) {
     /* A resolved experiment must serialize to Lua that loads back to the
      * same values: runs write it to results/.../experiment.lua. */
