@@ -145,6 +145,32 @@ LUA
 expect_error "a VGG-19 file with 3 channels in conv1_1" "$tmp/vgg3.h5" "'conv1_1.weight'" "[3, 3, 3, 3]" -- \
   $bin run "$tmp/vgg.lua" "$tmp/vgg3.h5"
 
+# VGG-19 and FCRN weights with one NaN (the loss networks): the file and the
+# parameter are named when the network is loaded, not "the tv loss is nan"
+# later.
+cat >"$tmp/lossnets.lua" <<'LUA'
+local strata = require "strata"
+local dir = arg[1]
+for _, name in ipairs({ "vgg19", "fcrn" }) do
+  local model = require("strata.models." .. name)
+  local net = model.build({ width_div = 64 })
+  local state = net:state()
+  state.attrs = { network = name }
+  local victim = state.order[#state.order - 1]
+  state.params[victim]:fill(0 / 0)
+  local path = dir .. "/" .. name .. "_nan.h5"
+  strata.weights.save(path, state)
+  local ok, err = pcall(model.from_file, path)
+  err = tostring(err)
+  local good = not ok and err:find(path, 1, true) and err:find("'" .. victim .. "'", 1, true) and err:find("non-finite", 1, true)
+  print(string.format("%s - %s weights with NaN in %s: %s", good and "ok" or "not ok", name, victim, err))
+end
+LUA
+while read -r line; do
+  n=$((n + 1))
+  case $line in ok*) echo "ok $n ${line#ok }" ;; *) echo "not ok $n ${line#not ok }"; fail=1 ;; esac
+done < <($bin run "$tmp/lossnets.lua" "$tmp" 2>&1)
+
 # A file that crashes libhdf5 itself (found by fuzz_weights; issue 11,
 # section 8) through every path that reads weights: one error, exit 1.
 crash=tests/bad_input/fuzz/weights_hdf5_crash_dense_links.h5
