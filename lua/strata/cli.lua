@@ -56,6 +56,10 @@ local function parse_size(s, command)
 end
 
 local function check_device(dev)
+  if dev then -- the experiments' rule: cpu, cuda or cuda:N
+    local _, want = require("strata.experiment_check").experiment.device(dev)
+    if want then util.fail("stylize: --device '%s': expected %s", dev, want) end
+  end
   if dev and dev ~= "cpu" then
     local ok, why = core.sys.cuda_available()
     if not ok then

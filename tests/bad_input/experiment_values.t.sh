@@ -98,6 +98,16 @@ sed -i 's/{ 5, 0 }/{ 5, 10 }/' "$tmp/sweep.lua"
 bad "sweep: a missing sample.image fails before any run starts" sample.image "cannot open '$tmp/nope.png'" \
   bin/strata sweep "$tmp/sweep.lua" --set "sample.image=$tmp/nope.png"
 
+bad "stylize --device tpu" "--device 'tpu'" '"cpu", "cuda" or "cuda:N"' bin/strata stylize --device tpu \
+  --model "$tmp/no_model.h5" "$tmp/images/1.png" "$tmp/results/out.png"
+
+# A model file (a loss network's .lua model) raising a table error.
+printf 'error({ why = "broken model" })\n' >"$tmp/model.lua"
+bin/strata run tests/e2e/tiny.lua "${common[@]}" --set "depth.model=$tmp/model.lua" --set "depth.weights=$tmp/vgg.h5" \
+  --set loss.depth.weight=1 2>"$tmp/err"
+[ $? -eq 1 ] && grep -qF "depth.model: $tmp/model.lua: error with a table value: { why = \"broken model\" }" "$tmp/err"
+ok $? "a loss network's model file raising a table error prints it readably"
+
 # An internal error (here a script's misuse of the library) ends with its
 # position; STRATA_DEBUG=1 keeps the traceback.
 printf 'require("strata.models.vgg19").build({ width_div = 64 }):features(nil, { "relu1_1" })\n' >"$tmp/misuse.lua"

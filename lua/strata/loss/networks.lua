@@ -58,7 +58,7 @@ local function model_module(key, model)
     local chunk, err = loadfile(model)
     if not chunk then util.fail("%s: %s", key, err) end
     local ok, m = pcall(chunk)
-    if not ok then util.fail("%s: %s: %s", key, model, tostring(m)) end
+    if not ok then util.fail("%s: %s: %s", key, model, util.error_text(m)) end
     if type(m) ~= "table" or (type(m.from_file) ~= "function" and type(m.build) ~= "function") then
       util.fail("%s: %s must return a table with from_file(path, device) or build(opts)", key, model)
     end
