@@ -38,4 +38,17 @@ ST_MAXPOOL_FN int64_t st_maxpool2d_window_argmax(const float *x, int64_t h, int6
   return best;
 }
 
+/* TensorFlow 'SAME' pooling along one axis of n cells: ceil(n / s) windows;
+ * the padding needed beyond the input, (out - 1) * s + k - n (at most k - 1,
+ * so every window holds a real cell), goes half before (rounded down) and the
+ * rest after. Returns the output size. */
+ST_MAXPOOL_FN int64_t st_maxpool2d_same_pads(int64_t n, int k, int s, int *before, int *after) {
+  int64_t out = (n + s - 1) / s;
+  int64_t total = (out - 1) * s + k - n;
+  if (total < 0) total = 0;
+  *before = (int)(total / 2);
+  *after = (int)(total - total / 2);
+  return out;
+}
+
 #endif

@@ -3,24 +3,34 @@
  * that lst_open_ops made. Forward functions return new tensors or the scalar
  * loss as a number; backward functions return the input gradient; dloss
  * defaults to 1. */
+#include <string.h>
+
 #include "../error.h"
 #include "../ops/train_ops.h"
 #include "lstrata.h"
 
 /* {kernel = k | {kh, kw}, stride = s | {sh, sw} (default: the kernel),
- *  pad = p | {top, bottom, left, right} (default 0)} */
+ *  pad = p | {top, bottom, left, right} | "same" (default 0; "same" is
+ *  TensorFlow's: output ceil(size / stride))} */
 static st_maxpool2d_params pool_params(lua_State *L, int idx) {
   enum { MISSING = -0x7fff };
-  int k[2], s[2], p[4];
+  int k[2], s[2], p[4], same = 0;
   luaL_checktype(L, idx, LUA_TTABLE);
+  if (lua_getfield(L, idx, "pad") == LUA_TSTRING) {
+    if (strcmp(lua_tostring(L, -1), "same") != 0)
+      luaL_error(L, "maxpool2d: parameter 'pad' must be a number, a table of 4 or \"same\", got \"%s\"",
+                 lua_tostring(L, -1));
+    same = 1;
+  }
+  lua_pop(L, 1);
   lst_int_field(L, idx, "kernel", k, 2, MISSING);
   if (k[0] == MISSING) luaL_error(L, "maxpool2d: parameter 'kernel' is required");
   lst_int_field(L, idx, "stride", s, 2, MISSING);
   if (s[0] == MISSING) s[0] = k[0], s[1] = k[1];
-  lst_int_field(L, idx, "pad", p, 4, MISSING);
-  if (p[0] == MISSING) p[0] = p[1] = p[2] = p[3] = 0;
+  if (!same) lst_int_field(L, idx, "pad", p, 4, MISSING);
+  if (same || p[0] == MISSING) p[0] = p[1] = p[2] = p[3] = 0;
   st_maxpool2d_params r = {.kernel_h = k[0], .kernel_w = k[1], .stride_h = s[0], .stride_w = s[1],
-                           .pad_top = p[0], .pad_bottom = p[1], .pad_left = p[2], .pad_right = p[3]};
+                           .pad_top = p[0], .pad_bottom = p[1], .pad_left = p[2], .pad_right = p[3], .same = same};
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include "../error.h"
 #include "dispatch.h"
 #include "kernels/cpu/maxpool2d.h"
+#include "kernels/maxpool2d_window.h"
 #ifdef STRATA_CUDA
 #include "kernels/cuda/maxpool2d.h"
 #endif
@@ -15,6 +16,19 @@ int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t
     return st_error("maxpool2d: kernel must be at least 1x1, got %dx%d", p->kernel_h, p->kernel_w);
   if (p->stride_h < 1 || p->stride_w < 1)
     return st_error("maxpool2d: stride must be at least 1, got %dx%d", p->stride_h, p->stride_w);
+  if (p->same) {
+    if (p->pad_top || p->pad_bottom || p->pad_left || p->pad_right)
+      return st_error("maxpool2d: 'same' padding computes the pads, got explicit ones (top %d, bottom %d, left %d, "
+                      "right %d)", p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
+    if (x->shape[2] < 1 || x->shape[3] < 1)
+      return st_error("maxpool2d: input %lldx%lld is empty", (long long)x->shape[2], (long long)x->shape[3]);
+    int before, after;
+    out[0] = x->shape[0];
+    out[1] = x->shape[1];
+    out[2] = st_maxpool2d_same_pads(x->shape[2], p->kernel_h, p->stride_h, &before, &after);
+    out[3] = st_maxpool2d_same_pads(x->shape[3], p->kernel_w, p->stride_w, &before, &after);
+    return 0;
+  }
   if (p->pad_top < 0 || p->pad_bottom < 0 || p->pad_left < 0 || p->pad_right < 0)
     return st_error("maxpool2d: pads must be >= 0, got (top %d, bottom %d, left %d, right %d)", p->pad_top,
                     p->pad_bottom, p->pad_left, p->pad_right);

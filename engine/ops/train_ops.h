@@ -23,11 +23,16 @@
  * floor((H + pad_top + pad_bottom - kernel_h) / stride_h) + 1 (no ceil mode).
  * Backward recomputes each window's maximum from x (no index buffer): the first
  * maximum in row-major window order receives the gradient, as in PyTorch; dy of
- * overlapping windows add up. NaN inputs propagate. */
+ * overlapping windows add up. NaN inputs propagate.
+ * same = 1: TensorFlow padding='SAME' (Engstrom's VGG pools 2x2/2 so): the
+ * output is ceil(H / stride_h) x ceil(W / stride_w) and the pads follow from
+ * the input size (st_maxpool2d_same_pads in kernels/maxpool2d_window.h); the
+ * explicit pads must then be 0. */
 typedef struct {
   int kernel_h, kernel_w;
   int stride_h, stride_w;
   int pad_top, pad_bottom, pad_left, pad_right;
+  int same;
 } st_maxpool2d_params;
 
 int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t out[4]);

@@ -55,8 +55,14 @@ __global__ void maxpool2d_backward_kernel(float *dx, const float *dy, const floa
   }
 }
 
-static pool_geom geom_of(const st_maxpool2d_params *p) {
+/* The geometry for an h x w input: TF 'SAME' pads follow from the size. */
+static pool_geom geom_of(const st_maxpool2d_params *p, int64_t h, int64_t w) {
   pool_geom g = {p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_top, p->pad_left};
+  if (p->same) {
+    int after;
+    st_maxpool2d_same_pads(h, p->kernel_h, p->stride_h, &g.pt, &after);
+    st_maxpool2d_same_pads(w, p->kernel_w, p->stride_w, &g.pl, &after);
+  }
   return g;
 }
 
@@ -65,7 +71,7 @@ extern "C" int st_cuda_maxpool2d_forward(int dev, float *y, const float *x, int6
   const int64_t total = planes * oh * ow;
   if (total <= 0) return 0;
   if (st_cuda_use_device(dev) != 0) return -1;
-  maxpool2d_forward_kernel<<<st_cuda_blocks(total), ST_CUDA_THREADS>>>(y, x, planes, h, w, oh, ow, geom_of(p));
+  maxpool2d_forward_kernel<<<st_cuda_blocks(total), ST_CUDA_THREADS>>>(y, x, planes, h, w, oh, ow, geom_of(p, h, w));
   ST_CUDA_LAUNCH_CHECK("maxpool2d_forward_kernel");
   return 0;
 }
@@ -75,7 +81,8 @@ extern "C" int st_cuda_maxpool2d_backward(int dev, float *dx, const float *dy, c
   const int64_t total = planes * h * w;
   if (total <= 0) return 0;
   if (st_cuda_use_device(dev) != 0) return -1;
-  maxpool2d_backward_kernel<<<st_cuda_blocks(total), ST_CUDA_THREADS>>>(dx, dy, x, planes, h, w, oh, ow, geom_of(p));
+  maxpool2d_backward_kernel<<<st_cuda_blocks(total), ST_CUDA_THREADS>>>(dx, dy, x, planes, h, w, oh, ow,
+                                                                        geom_of(p, h, w));
   ST_CUDA_LAUNCH_CHECK("maxpool2d_backward_kernel");
   return 0;
 }

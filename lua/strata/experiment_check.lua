@@ -218,6 +218,8 @@ for _, e in ipairs(networks.entries) do -- the loss networks: vgg = { model, wei
   M.experiment[e.name .. ".model"] = model_rule
   M.experiment[e.name .. ".weights"] = path
 end
+-- VGG max pooling: TensorFlow 'SAME' (Engstrom's VGG) or Keras/Torch floor.
+M.experiment["vgg.pool"] = one_of({ "same", "floor" })
 
 -- `strata eval` files (eval.defaults()).
 local function image_list(v)
@@ -324,14 +326,14 @@ end
 
 -- The deepest need of the terms with a nonzero weight (`style_only`: those
 -- whose target is the style image) among loss networks of strata.models that
--- report min_size(layer): { size, layer, key }, or nil.
+-- report min_size(layer, pool): { size, layer, key }, or nil.
 local function network_need(exp, style_only)
   local best
   for _, t in ipairs(losses.build(exp)) do
     if t.network ~= "image" and (not style_only or t.target == "style") then
       local m = builtin_model(exp[t.network] and exp[t.network].model)
       for _, l in ipairs(m and m.min_size and t.layers or {}) do
-        local s = m.min_size(l)
+        local s = m.min_size(l, exp[t.network].pool)
         if s and (not best or s > best.size) then
           best = { size = s, layer = l, key = t.key, label = t.network .. " (" .. exp[t.network].model .. ")" }
         end

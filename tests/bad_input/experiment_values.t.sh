@@ -55,14 +55,17 @@ bad "unknown VGG layer" loss.style.layers "did you mean 'relu1_1'" tiny --set 'l
 bad "a value's origin: the file" schedule.log_every "(set in $tmp/bad_file.lua)" \
   bash -c "printf 'return { schedule = { log_every = -5 } }\n' >'$tmp/bad_file.lua'; bin/strata run '$tmp/bad_file.lua'"
 
-# Images below the networks' minimum sizes: the minimum and the key.
+# Images below the networks' minimum sizes: the minimum and the key. VGG-19
+# has minima with floor pooling (vgg.pool = "floor"); "same" runs from 1x1.
 bad "data.size not a multiple of 4" data.size "a multiple of 4, got 30" tiny --set data.size=30
 bad "data.size below VGG-19's relu5_1" data.size "below the minimum 16" tiny --set data.size=8 \
-  --set 'loss.style.layers={"relu1_1","relu5_1"}'
+  --set 'loss.style.layers={"relu1_1","relu5_1"}' --set vgg.pool=floor
 bad "data.size below reflect padding's" data.size "below the minimum 8" tiny --set data.size=4 --set model.padding=reflect \
   --set 'loss.style.layers={"relu1_1"}' --set loss.content.layer=relu1_1
-bad "style.scale shrinks the style image below relu3_1's" style.image "below the minimum 4x4" tiny --set style.scale=0.05
-bad "a 3x3 style image" style.image "is 3x3, below the minimum 4x4" tiny --set "style.image=$tmp/small.png"
+bad "style.scale shrinks the style image below relu3_1's" style.image "below the minimum 4x4" tiny --set style.scale=0.05 \
+  --set vgg.pool=floor
+bad "a 3x3 style image" style.image "is 3x3, below the minimum 4x4" tiny --set "style.image=$tmp/small.png" \
+  --set vgg.pool=floor
 
 # sample.image at start.
 bad "missing sample.image" sample.image "cannot open '$tmp/nope.png'" tiny --set "sample.image=$tmp/nope.png"

@@ -65,6 +65,11 @@ tiny tf32cpu "" --set precision=tf32 --set schedule.iterations=2; rc=$?
 [ "$rc" -eq 0 ] && grep -q 'applies to GPUs only' "$tmp/tf32cpu.out" && grep -q 'on cpu (fp32)' "$tmp/tf32cpu.out"
 ok $? "precision = tf32 on the CPU trains in float32 and says so"
 
+# a4. A VGG pooling that does not exist (vgg.pool: "same" | "floor").
+tiny pool "" --set vgg.pool=ceil --set schedule.iterations=2; rc=$?
+one_error pool '^strata: vgg.pool: expected one of "same", "floor", got "ceil"'
+ok $? "vgg.pool = ceil is an error naming the key and the choices" || show "$tmp/pool.err"
+
 # b1. The disk fills up while the second checkpoint is written.
 # (ref keeps all its checkpoints, to compare; the count is not part of a checkpoint.)
 tiny ref "" --set schedule.keep_checkpoints=10; rc=$?

@@ -372,8 +372,10 @@ static void check_maxpool(const char *name, int64_t N, int64_t C, int64_t H, int
 }
 
 static void check_maxpool_all(void) {
-  const st_maxpool2d_params vgg = {2, 2, 2, 2, 0, 0, 0, 0}, tf = {3, 3, 2, 2, 0, 1, 0, 1},
-                            over = {3, 3, 1, 1, 1, 1, 1, 1}, odd = {3, 2, 2, 3, 2, 0, 1, 1};
+  const st_maxpool2d_params vgg = {2, 2, 2, 2, 0, 0, 0, 0, 0}, tf = {3, 3, 2, 2, 0, 1, 0, 1, 0},
+                            over = {3, 3, 1, 1, 1, 1, 1, 1, 0}, odd = {3, 2, 2, 3, 2, 0, 1, 1, 0};
+  /* TensorFlow 'SAME' (pads from the input size): Engstrom's VGG pool, 3x3/2 */
+  const st_maxpool2d_params same2 = {2, 2, 2, 2, 0, 0, 0, 0, 1}, same3 = {3, 3, 2, 2, 0, 0, 0, 0, 1};
   check_maxpool("2x2/2 on 13x11 (floor)", 2, 3, 13, 11, vgg, 0, 0);
   check_maxpool("3x3/2 pads 0,1,0,1", 2, 3, 12, 10, tf, 0, 0);
   check_maxpool("3x3/1 pad 1, ties", 1, 2, 9, 9, over, 1, 0);
@@ -381,6 +383,11 @@ static void check_maxpool_all(void) {
   check_maxpool("2x2/2 with a NaN", 1, 2, 8, 8, vgg, 0, 1);
   check_maxpool("3x3/2 with a NaN and ties", 1, 3, 12, 12, tf, 1, 1);
   check_maxpool("VGG pool1 [4,64,256,256]", 4, 64, 256, 256, vgg, 0, 0);
+  check_maxpool("SAME 2x2/2 on 13x11", 2, 3, 13, 11, same2, 0, 0);
+  check_maxpool("SAME 2x2/2 on 9x12, ties", 1, 2, 9, 12, same2, 1, 0);
+  check_maxpool("SAME 2x2/2 on 7x7 with a NaN", 1, 2, 7, 7, same2, 0, 1);
+  check_maxpool("SAME 3x3/2 on 11x8, ties", 2, 2, 11, 8, same3, 1, 0);
+  check_maxpool("SAME VGG pool2 of a 514x928 image [1,16,257,464]", 1, 16, 257, 464, same2, 0, 0);
 }
 
 /* ---- Gram matrices and the style distance ---- */

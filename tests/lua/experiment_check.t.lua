@@ -37,20 +37,23 @@ end
 
 -- 2. The minimum sizes are the networks' real ones.
 local function runs(f) return (pcall(f)) end
-local vgg = vgg19.build({ width_div = 64 })
-vgg:train(false)
-local vgg_ok = true
-for _, layer in ipairs(vgg19.layer_names()) do
-  local m = vgg19.min_size(layer)
-  local at = runs(function() vgg:features(strata.zeros({ 1, 3, m, m }), { layer }) end)
-  local below = m > 1 and runs(function() vgg:features(strata.zeros({ 1, 3, m - 1, m - 1 }), { layer }) end)
-  if not at or below then
-    vgg_ok = false
-    tap.diag("%s: min_size %d, runs at it: %s, runs one below: %s", layer, m, tostring(at), tostring(below))
+for _, pool in ipairs({ "floor", "same" }) do
+  local vgg = vgg19.build({ width_div = 64, pool = pool })
+  vgg:train(false)
+  local vgg_ok = true
+  for _, layer in ipairs(vgg19.layer_names()) do
+    local m = vgg19.min_size(layer, pool)
+    local at = runs(function() vgg:features(strata.zeros({ 1, 3, m, m }), { layer }) end)
+    local below = m > 1 and runs(function() vgg:features(strata.zeros({ 1, 3, m - 1, m - 1 }), { layer }) end)
+    if not at or below then
+      vgg_ok = false
+      tap.diag("%s: min_size %d, runs at it: %s, runs one below: %s", layer, m, tostring(at), tostring(below))
+    end
   end
+  tap.ok(vgg_ok, "VGG-19, " .. pool .. " pooling: every layer runs at its min_size and not one pixel below")
 end
-tap.ok(vgg_ok, "VGG-19: every layer runs at its min_size and not one pixel below (relu5_1: 16)")
-tap.is(vgg19.min_size("relu5_1"), 16, "relu5_1 needs 16x16")
+tap.is(vgg19.min_size("relu5_1", "floor"), 16, "relu5_1 needs 16x16 with floor pooling")
+tap.is(vgg19.min_size("pool5", "same"), 1, "with SAME pooling every layer runs from 1x1")
 tap.is(vgg19.min_size("relu9_1"), nil, "an unknown layer has no minimum")
 
 for _, pad in ipairs(transformer.paddings) do

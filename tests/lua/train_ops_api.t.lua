@@ -16,6 +16,15 @@ tap.is(str(ops.maxpool2d(x, { kernel = { 2, 2 }, stride = { 2, 2 } })), "6,8,14,
 tap.is(str(ops.maxpool2d(x, { kernel = 3, stride = 2, pad = { 0, 1, 0, 1 } })), "11,12,15,16",
   "maxpool2d 3x3/2 with TF SAME pads (0 before, 1 after)")
 tap.is(str(ops.maxpool2d(x, { kernel = 2, stride = 1 })), "6,7,8,10,11,12,14,15,16", "maxpool2d 2x2 stride 1")
+-- pad = "same": TF padding='SAME'; on 3x3 (rows 1..9 of x) 2x2/2 gives 2x2
+-- with the last row and column alone in their windows.
+local x3 = strata.from_list({ -1, -2, -3, -4, -5, -6, -7, -8, -9 }, { 1, 1, 3, 3 })
+tap.is(str(ops.maxpool2d(x3, { kernel = 2, pad = "same" })), "-1,-3,-7,-9",
+  "maxpool2d 2x2/2 pad \"same\" on 3x3: ceil size, padding never wins")
+tap.is(str(ops.maxpool2d_backward(strata.full({ 1, 1, 2, 2 }, 1), x3, { kernel = 2, pad = "same" })),
+  "1,0,1,0,0,0,1,0,1", "maxpool2d_backward with pad \"same\"")
+tap.raises(function() ops.maxpool2d(x3, { kernel = 2, pad = "valid" }) end, { "pad", "same", "valid" },
+  "an unknown pad string is an error naming it")
 local dx = ops.maxpool2d_backward(strata.full({ 1, 1, 2, 2 }, 1), x, { kernel = 2 })
 tap.is(str(dx), "0,0,0,0,0,1,0,1,0,0,0,0,0,1,0,1", "maxpool2d_backward routes dy to each window's maximum")
 local flat = strata.full({ 1, 1, 2, 2 }, 3)

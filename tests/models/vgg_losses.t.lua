@@ -10,7 +10,7 @@ local losses = require "strata.loss"
 
 local fx = strata.weights.load("tests/fixtures/vgg19_tiny_losses.h5").params
 local w = strata.weights.import_keras_vgg19("tests/fixtures/vgg19_tiny_keras.h5")
-local vgg = vgg19.build({ width_div = 16 })
+local vgg = vgg19.build({ width_div = 16, pool = "floor" }) -- the fixture is Keras (floor pooling)
 vgg:load_weights(w)
 tap.ok(true, "Keras-layout fixture imports into a width/16 VGG-19")
 
@@ -32,7 +32,7 @@ vgg:train(true)
 local layers = { "relu4_2" }
 for _, l in ipairs(style.layers) do layers[#layers + 1] = l end
 local feats = vgg:features(fx.stylized, layers)
-local f1 = vgg19.build({ width_div = 16 })
+local f1 = vgg19.build({ width_div = 16, pool = "floor" })
 f1:load_weights(w)
 local dbg = f1:features(fx.stylized, { "relu1_1", "relu5_1" })
 tap.ok(rel_err(dbg.relu1_1, fx.feat_relu1_1) < 1e-5, "relu1_1 features match PyTorch")

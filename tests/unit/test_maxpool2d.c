@@ -1,18 +1,20 @@
 /* maxpool2d: shapes and argument checks, forward/backward against a naive
  * double-precision reference (padding as -inf), finite differences, padding
- * never selected, tie-breaking, and PyTorch fixtures. */
+ * never selected, tie-breaking, and PyTorch fixtures; TensorFlow 'SAME'
+ * pooling (same = 1) against explicit pads and a PyTorch fixture on odd sizes. */
 #include <math.h>
 #include <string.h>
 
 #include "engine/error.h"
 #include "engine/ops/train_ops.h"
 #include "engine/rng.h"
+#include "fixtures/maxpool_same_fixture.h"
 #include "fixtures/train_ops_fixture.h"
 #include "tap.h"
 #include "testutil.h"
 
 static st_maxpool2d_params mp(int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr) {
-  st_maxpool2d_params p = {kh, kw, sh, sw, pt, pb, pl, pr};
+  st_maxpool2d_params p = {kh, kw, sh, sw, pt, pb, pl, pr, 0};
   return p;
 }
 
@@ -66,7 +68,9 @@ static double loss_sum_yr(const st_tensor *y, const st_tensor *r) {
   return s;
 }
 
-static void check_config(const char *name, int64_t n, int64_t c, int64_t h, int64_t w, st_maxpool2d_params p) {
+/* p runs the op; ref (explicit pads) the naive reference. */
+static void check_config_ref(const char *name, int64_t n, int64_t c, int64_t h, int64_t w, st_maxpool2d_params p,
+                             st_maxpool2d_params ref) {
   st_rng rng;
   st_rng_seed(&rng, 7 + (uint64_t)h * 31 + (uint64_t)p.kernel_h);
   st_tensor *x = st_tensor_new4(n, c, h, w, st_cpu());
@@ -81,7 +85,7 @@ static void check_config(const char *name, int64_t n, int64_t c, int64_t h, int6
   st_tensor *dx = st_tensor_new4(n, c, h, w, st_cpu());
   st_rng_fill_normal(&rng, dy, 0.0f, 1.0f);
   double *yr = malloc(sizeof(double) * (size_t)y->numel), *dxr = malloc(sizeof(double) * (size_t)x->numel);
-  naive_pool(x, &p, os, st_tensor_data(dy), yr, dxr);
+  naive_pool(x, &ref, os, st_tensor_data(dy), yr, dxr);
 
   tap_ok(st_maxpool2d_forward(y, x, &p) == 0, "%s: forward runs", name);
   /* max is exact: the value must be copied bit for bit */
@@ -115,6 +119,47 @@ static void check_config(const char *name, int64_t n, int64_t c, int64_t h, int6
   st_tensor_release(y);
   st_tensor_release(dy);
   st_tensor_release(dx);
+}
+
+static void check_config(const char *name, int64_t n, int64_t c, int64_t h, int64_t w, st_maxpool2d_params p) {
+  check_config_ref(name, n, c, h, w, p, p);
+}
+
+static st_maxpool2d_params tf_same(int k, int s) {
+  st_maxpool2d_params p = mp(k, k, s, s, 0, 0, 0, 0);
+  p.same = 1;
+  return p;
+}
+
+/* TF 'SAME' 2x2/2 against PyTorch (explicit -inf padding = ceil_mode) on the
+ * fixture's odd and even sizes, among them 257 -> 129, 129 -> 65, 65 -> 33
+ * rows (relu3_1, relu4_1, relu5_1 of a 514-row style image). */
+static void check_same_fixture(void) {
+  st_maxpool2d_params p = tf_same(2, 2);
+  for (int k = 0; k < MPS_NCASES; k++) {
+    const mps_case *f = &mps_cases[k];
+    st_tensor *x = st_tensor_new4(f->n, f->c, f->h, f->w, st_cpu());
+    memcpy(st_tensor_data(x), f->x, sizeof(float) * (size_t)x->numel);
+    int64_t os[4];
+    int shape_ok = st_maxpool2d_shape(x, &p, os) == 0 && os[2] == f->oh && os[3] == f->ow;
+    tap_ok(shape_ok, "SAME 2x2/2 %s: %dx%d -> %dx%d (ceil)", f->name, f->h, f->w, f->oh, f->ow);
+    if (!shape_ok) {
+      st_tensor_release(x);
+      continue;
+    }
+    st_tensor *y = st_tensor_new(4, os, st_cpu()), *dy = st_tensor_new(4, os, st_cpu());
+    st_tensor *dx = st_tensor_new4(f->n, f->c, f->h, f->w, st_cpu());
+    memcpy(st_tensor_data(dy), f->dy, sizeof(float) * (size_t)dy->numel);
+    st_maxpool2d_forward(y, x, &p);
+    tap_ok(memcmp(st_tensor_data(y), f->y, sizeof(float) * (size_t)y->numel) == 0,
+           "SAME 2x2/2 %s: forward equals PyTorch ceil_mode / -inf padding exactly", f->name);
+    st_maxpool2d_backward(dx, dy, x, &p);
+    check_rel("SAME 2x2/2 backward = PyTorch autograd", st_tensor_data(dx), f->dx, x->numel, 1e-6);
+    st_tensor_release(x);
+    st_tensor_release(y);
+    st_tensor_release(dy);
+    st_tensor_release(dx);
+  }
 }
 
 int main(void) {
@@ -161,6 +206,29 @@ int main(void) {
   check_config("3x3/1 pads 1", 2, 3, 7, 5, mp(3, 3, 1, 1, 1, 1, 1, 1));
   check_config("2x3 stride (1,2) pads (1,0,2,0)", 1, 2, 6, 9, odd);
   check_config("3x3/2 pads (1,1,1,1) on 8x8", 1, 4, 8, 8, mp(3, 3, 2, 2, 1, 1, 1, 1));
+
+  /* ---- TensorFlow 'SAME' (same = 1): pads from the input size ---- */
+  {
+    st_maxpool2d_params s22 = tf_same(2, 2), s33 = tf_same(3, 3 - 1);
+    tap_ok(st_maxpool2d_shape(x, &s22, os) == 0 && os[2] == 4 && os[3] == 3, "SAME 2x2/2 on 7x5 gives 4x3 (ceil)");
+    tap_ok(st_maxpool2d_shape(x8, &s22, os) == 0 && os[2] == 4 && os[3] == 3, "SAME 2x2/2 on 8x6 gives 4x3");
+    st_tensor *x1 = st_tensor_new4(1, 1, 1, 1, st_cpu());
+    tap_ok(st_maxpool2d_shape(x1, &s22, os) == 0 && os[2] == 1 && os[3] == 1, "SAME 2x2/2 on 1x1 gives 1x1");
+    st_tensor_release(x1);
+    st_maxpool2d_params both = s22;
+    both.pad_bottom = 1;
+    rc = st_maxpool2d_shape(x, &both, os);
+    tap_ok(rc == -1 && strstr(st_last_error(), "same") && strstr(st_last_error(), "bottom 1"),
+           "SAME with explicit pads is rejected: %s", st_last_error());
+    /* the op's SAME equals the explicit pads TF would use, forward, backward
+     * and finite differences (odd: one row/column after; 3x3 odd: one each side) */
+    check_config_ref("SAME 2x2/2 on 7x5 = pads (0,1,0,1)", 2, 3, 7, 5, s22, mp(2, 2, 2, 2, 0, 1, 0, 1));
+    check_config_ref("SAME 2x2/2 on 9x8 = pads (0,1,0,0)", 1, 2, 9, 8, s22, mp(2, 2, 2, 2, 0, 1, 0, 0));
+    check_config_ref("SAME 2x2/2 on 6x4 = no pads", 1, 2, 6, 4, s22, vgg);
+    check_config_ref("SAME 3x3/2 on 7x5 = pads (1,1,1,1)", 2, 2, 7, 5, s33, mp(3, 3, 2, 2, 1, 1, 1, 1));
+    check_config_ref("SAME 3x3/2 on 8x6 = pads (0,1,0,1)", 1, 2, 8, 6, s33, same);
+    check_same_fixture();
+  }
 
   /* ---- padding is -inf: with all-negative inputs no output may be 0 (zero
    * padding) or -inf (an all-padding window) ---- */

@@ -4,9 +4,11 @@
 --   model    a model of strata.models ("vgg19", "fcrn") or the path of a Lua
 --            model file (ending in .lua)
 --   weights  the weights file
--- A model (module or file) returns a table with from_file(path, device) -> net,
--- or with build({ device = ... }) -> net, whose parameters then load from the
--- weights file by name. A net has features(x, layers) -> { layer = tensor },
+--   and the model's own options (vgg: pool = "same" | "floor", the max
+--   pooling: TensorFlow 'SAME' as Engstrom's VGG, or Keras/Torch floor)
+-- A model (module or file) returns a table with from_file(path, device, spec)
+-- -> net, or with build({ device = ... } + spec's options) -> net, whose
+-- parameters then load from the weights file by name. A net has features(x, layers) -> { layer = tensor },
 -- backward(grads) -> gradient at its input, train(on), check_layer(name) (an
 -- error naming the closest layer), and may set synthetic and source
 -- (strata.nn.graph and strata.models.vgg19 are such nets).
@@ -18,7 +20,7 @@ local M = {}
 
 -- The named entries, in the order their gradients are summed.
 M.entries = {
-  { name = "vgg", model = "vgg19", weights = "weights/vgg19.h5", label = "VGG-19" },
+  { name = "vgg", model = "vgg19", weights = "weights/vgg19.h5", label = "VGG-19", options = { pool = "same" } },
   { name = "depth", model = "fcrn", weights = "weights/fcrn.h5", label = "depth network (FCRN)" },
 }
 
@@ -40,10 +42,13 @@ function M.rank(name)
   return #M.entries + 1
 end
 
--- Experiment defaults: { vgg = { model, weights }, depth = { model, weights } }.
+-- Experiment defaults: { vgg = { model, weights, pool }, depth = { model, weights } }.
 function M.defaults()
   local out = {}
-  for _, e in ipairs(M.entries) do out[e.name] = { model = e.model, weights = e.weights } end
+  for _, e in ipairs(M.entries) do
+    out[e.name] = { model = e.model, weights = e.weights }
+    for k, v in pairs(e.options or {}) do out[e.name][k] = v end
+  end
   return out
 end
 
@@ -84,9 +89,11 @@ function M.load(name, spec, device)
   local m = model_module(name .. ".model", model)
   local net
   if m.from_file then
-    net = m.from_file(path, device)
+    net = m.from_file(path, device, spec)
   else
-    net = m.build({ device = device })
+    local opts = { device = device }
+    for k, v in pairs(spec) do if k ~= "model" and k ~= "weights" then opts[k] = v end end
+    net = m.build(opts)
     local w = core.weights.load(path)
     net:load_weights(w)
     net.synthetic = w.attrs.synthetic == "true"

@@ -1,5 +1,8 @@
 -- VGG-19 as a loss network: the 16 conv layers (3x3, zero pad 1, bias) with
--- ReLU and 2x2 max pooling, ImageNet-pretrained and frozen.
+-- ReLU and 2x2 max pooling, ImageNet-pretrained and frozen. Pooling is
+-- "same" (TensorFlow padding='SAME', as Engstrom's src/vgg.py: ceil(n/2),
+-- padded cells never win) or "floor" (Keras, Torch: floor(n/2)); they differ
+-- only on sides that are not multiples of 16, such as style images'.
 -- features(x, layers) runs only as deep as the deepest requested layer and
 -- returns the requested activations by name (relu1_1 ... relu5_4, conv*, pool*);
 -- backward(grads) takes gradients at any of those layers and returns the
@@ -28,27 +31,37 @@ function M.layer_names()
   return names
 end
 
--- The smallest square input (side in pixels) that reaches layer `name`, or
--- nil for an unknown name: the 3x3 convs keep the size (pad 1) and each 2x2
--- stride-2 pool before the layer (and the layer itself, for a pool) halves it,
--- rounding down, and needs at least 2x2. relu5_1 needs 16, pool5 32.
-function M.min_size(name)
+-- The smallest square input (side in pixels) that reaches layer `name` with
+-- pooling `pool` ("same", the default, or "floor"), or nil for an unknown
+-- name: the 3x3 convs keep the size (pad 1); a "floor" 2x2 stride-2 pool
+-- before the layer (and the layer itself, for a pool) halves it, rounding
+-- down, and needs at least 2x2 (relu5_1 needs 16, pool5 32); a "same" pool
+-- rounds up, so every layer runs from 1x1.
+function M.min_size(name, pool)
   local pools = 0
+  local per_pool = (pool or "same") == "same" and 0 or 1
   for b, spec in ipairs(M.blocks) do
     for k = 1, spec[2] do
       if name == string.format("conv%d_%d", b, k) or name == string.format("relu%d_%d", b, k) then return 1 << pools end
     end
-    pools = pools + 1
+    pools = pools + per_pool
     if name == "pool" .. b then return 1 << pools end
   end
   return nil
 end
 
--- opts.width_div divides every width (small networks for tests); opts.device.
+M.pools = { same = "same", floor = 0 } -- vgg.pool -> the MaxPool2d pad
+
+-- opts.width_div divides every width (small networks for tests); opts.device;
+-- opts.pool = "same" (default) | "floor".
 function M.build(opts)
   opts = opts or {}
   local div = opts.width_div or 1
-  local net = { layers = {}, index = {}, type_name = "vgg19", width_div = div, device = opts.device }
+  local pool = opts.pool or "same"
+  if M.pools[pool] == nil then
+    util.fail("vgg.pool: expected \"same\" or \"floor\", got %q", tostring(pool))
+  end
+  local net = { layers = {}, index = {}, type_name = "vgg19", width_div = div, device = opts.device, pool = pool }
   local cin = 3
   for b, spec in ipairs(M.blocks) do
     local width = spec[1] // div
@@ -59,7 +72,7 @@ function M.build(opts)
       net.layers[#net.layers + 1] = nn.ReLU.new(string.format("relu%d_%d", b, k))
       cin = width
     end
-    net.layers[#net.layers + 1] = nn.MaxPool2d.new("pool" .. b, { k = 2, stride = 2 })
+    net.layers[#net.layers + 1] = nn.MaxPool2d.new("pool" .. b, { k = 2, stride = 2, pad = M.pools[pool] })
   end
   for i, m in ipairs(net.layers) do net.index[m.name] = i end
   return setmetatable(net, { __index = M })
@@ -120,7 +133,10 @@ function M:features(x, layers)
   local h = self:preprocess(x)
   for i = 1, deepest do
     local m = self.layers[i]
-    h = m:forward(h)
+    -- A requested conv output must survive its ReLU, which is otherwise in
+    -- place (saves one activation per layer when only relu* are asked for).
+    local prev = self.layers[i - 1]
+    h = m:forward(h, prev ~= nil and want[prev.name] == true)
     if want[m.name] then out[m.name] = h end
   end
   self.deepest = deepest
@@ -140,7 +156,9 @@ function M:backward(grads)
 end
 
 -- Loads a strata VGG-19 weights file; the network's widths come from it.
-function M.from_file(path, device)
+-- opts.pool: as in build (the experiment's vgg table is such an opts).
+function M.from_file(path, device, opts)
+  local pool = opts and opts.pool
   local w = core.weights.load(path)
   if w.attrs.network and w.attrs.network ~= "vgg19" then
     util.fail("%s: holds a '%s' network, expected vgg19", path, w.attrs.network)
@@ -153,7 +171,7 @@ function M.from_file(path, device)
     util.fail("%s: parameter 'conv1_1.weight' has shape %s; expected [C, 3, 3, 3] with C = 64 or 64 divided by a "
       .. "power of two", path, util.shape_str(first:shape()))
   end
-  local net = M.build({ width_div = 64 // c, device = device })
+  local net = M.build({ width_div = 64 // c, device = device, pool = pool })
   net:load_weights(w)
   net.synthetic = w.attrs.synthetic == "true"
   net.source = w.attrs.source or path

@@ -6,9 +6,11 @@ local M = {}
 
 M.ReLU = Module.class("ReLU")
 function M.ReLU.new(name) return Module.init(setmetatable({}, M.ReLU), name) end
-function M.ReLU:forward(x)
-  -- In place: the input (a norm's output) is not needed again, and backward needs only y.
-  local y = core.ops.relu(x, true)
+-- In place by default: the input (a norm's or conv's output) is usually not
+-- needed again, and backward needs only y. keep_input: x is still wanted (a
+-- requested conv feature), so y goes to a new tensor.
+function M.ReLU:forward(x, keep_input)
+  local y = core.ops.relu(x, not keep_input)
   if self.training then self.saved_y = y end
   return y
 end

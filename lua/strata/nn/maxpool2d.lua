@@ -1,4 +1,6 @@
--- Max pooling; `pad` = {top, bottom, left, right} counts as -inf.
+-- Max pooling; `pad` = {top, bottom, left, right} counts as -inf; pad =
+-- "same" is TensorFlow's padding='SAME' (output ceil(size / stride), the pads
+-- following from the input size).
 local core = require "strata.core"
 local Module = require "strata.nn.module"
 
