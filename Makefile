@@ -2,7 +2,7 @@
 # CPU backend always; CUDA backend when nvcc is found (CUDA=0 forces it off).
 
 CC      ?= gcc
-PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto
+PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto snappy
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fPIC -I. -Iengine $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -fopenmp -lpthread -lm

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,9 +516,42 @@ static int on_entry(reader *r, const char *key, size_t klen, const uint8_t *val,
   return read_tensor(r, name, &e);
 }
 
-/* Checks a block handle and its trailer (type, masked crc); *data and *n give the
- * block's contents. `what` names the block in messages. */
-static int load_block(reader *r, uint64_t off, uint64_t size, const char *what, const uint8_t **data, size_t *n) {
+/* A snappy-compressed block (type 1, as some TensorFlow versions write):
+ * libsnappy checks the whole stream against its declared length before
+ * anything is allocated, so a corrupt block is an error, never a huge
+ * allocation or a short read. *owned is the new buffer, for the caller to free. */
+static int uncompress_block(reader *r, const uint8_t *b, size_t size, const char *what, uint64_t off,
+                            const uint8_t **data, size_t *n, uint8_t **owned) {
+  const char *ip = r->index_path;
+  size_t len;
+  if (snappy_uncompressed_length((const char *)b, size, &len) != SNAPPY_OK ||
+      snappy_validate_compressed_buffer((const char *)b, size) != SNAPPY_OK)
+    return st_error("%s: %s at offset %llu: its snappy-compressed contents (%zu bytes) are corrupt (the checksum "
+                    "matches, so they were written that way)", ip, what, (unsigned long long)off, size);
+  if ((int64_t)len > MAX_INDEX_BYTES)
+    return st_error("%s: %s at offset %llu uncompresses to %zu bytes, more than the %lld this reader accepts", ip,
+                    what, (unsigned long long)off, len, (long long)MAX_INDEX_BYTES);
+  uint8_t *u = malloc(len ? len : 1);
+  if (!u) return st_error("%s: out of memory uncompressing the %zu-byte %s", ip, len, what);
+  size_t got = len;
+  if (snappy_uncompress((const char *)b, size, (char *)u, &got) != SNAPPY_OK || got != len) {
+    free(u);
+    return st_error("%s: %s at offset %llu: snappy could not uncompress it: corrupt block", ip, what,
+                    (unsigned long long)off);
+  }
+  *data = u;
+  *n = len;
+  *owned = u;
+  return 0;
+}
+
+/* Checks a block handle and its trailer (type, masked crc over the stored,
+ * possibly compressed, bytes and the type byte); *data and *n give the
+ * block's contents, uncompressed into *owned (NULL when the block is used in
+ * place; the caller frees it). `what` names the block in messages. */
+static int load_block(reader *r, uint64_t off, uint64_t size, const char *what, const uint8_t **data, size_t *n,
+                      uint8_t **owned) {
+  *owned = NULL;
   const char *ip = r->index_path;
   if (off > r->index_len || size > r->index_len - off || TRAILER_LEN > r->index_len - off - size)
     return st_error("%s: %s at bytes [%llu, %llu) lies beyond the %zu bytes before the footer: truncated or "
@@ -528,8 +562,7 @@ static int load_block(reader *r, uint64_t off, uint64_t size, const char *what, 
   if (stored != got)
     return st_error("%s: %s at offset %llu: checksum mismatch (stored crc32c %08x, computed %08x): the file is "
                     "corrupt", ip, what, (unsigned long long)off, stored, got);
-  if (b[size] == 1) return st_error("%s: block compressed with snappy is not supported (%s at offset %llu)", ip, what,
-                                    (unsigned long long)off);
+  if (b[size] == 1) return uncompress_block(r, b, (size_t)size, what, off, data, n, owned);
   if (b[size] != 0)
     return st_error("%s: %s at offset %llu has unknown compression type %d", ip, what, (unsigned long long)off, b[size]);
   *data = b;
@@ -628,15 +661,20 @@ static int index_entry(reader *r, const char *key, size_t klen, const uint8_t *v
   if (varint(&p, end, &off) || varint(&p, end, &size))
     return st_error("%s: index entry '%s': bad block handle", r->index_path, key_str(key, klen, kb, sizeof kb));
   const uint8_t *data;
+  uint8_t *owned;
   size_t n;
-  if (load_block(r, off, size, "data block", &data, &n) != 0) return -1;
+  if (load_block(r, off, size, "data block", &data, &n, &owned) != 0) return -1;
   /* The walk may reuse nothing of `key`: copy the bound. */
   char *bound = malloc(klen + 1);
-  if (!bound) return st_error("%s: out of memory", r->index_path);
+  if (!bound) {
+    free(owned);
+    return st_error("%s: out of memory", r->index_path);
+  }
   memcpy(bound, key, klen);
   const char *barg[2] = {bound, (const char *)(uintptr_t)klen};
   int rc = walk_block(r, "data block", off, data, n, data_entry, barg);
   free(bound);
+  free(owned);
   return rc;
 }
 
@@ -656,11 +694,15 @@ static int read_table(reader *r, size_t file_len) {
   if (varint(&p, end, &moff) || varint(&p, end, &msize) || varint(&p, end, &ioff) || varint(&p, end, &isize))
     return st_error("%s: the footer's block handles are malformed: corrupt file", ip);
   const uint8_t *data;
+  uint8_t *owned;
   size_t n;
   /* The metaindex is only validated: bundles keep nothing there. */
-  if (load_block(r, moff, msize, "metaindex block", &data, &n) != 0) return -1;
-  if (load_block(r, ioff, isize, "index block", &data, &n) != 0) return -1;
-  if (walk_block(r, "index block", ioff, data, n, index_entry, NULL) != 0) return -1;
+  if (load_block(r, moff, msize, "metaindex block", &data, &n, &owned) != 0) return -1;
+  free(owned);
+  if (load_block(r, ioff, isize, "index block", &data, &n, &owned) != 0) return -1;
+  int rc = walk_block(r, "index block", ioff, data, n, index_entry, NULL);
+  free(owned);
+  if (rc != 0) return -1;
   if (!r->seen_header)
     return st_error("%s: the table is empty: no bundle header, not a TensorFlow checkpoint index", ip);
   return 0;

@@ -14,10 +14,11 @@
  * CRC32C of block + type; block entries are prefix-compressed keys with
  * restart points. Each BundleEntryProto gives dtype, shape (TensorShapeProto
  * dims), shard_id, offset, size and the masked CRC32C of the tensor's bytes.
- * Every block and every tensor read is checksum-verified.
+ * Every block and every tensor read is checksum-verified; for a
+ * snappy-compressed block the checksum covers the compressed bytes (as the
+ * format defines), and libsnappy validates the stream before uncompressing.
  *
- * Not supported (each is a clear error): snappy-compressed index blocks
- * (TensorFlow writes bundles uncompressed), big-endian bundles, float32
+ * Not supported (each is a clear error): big-endian bundles, float32
  * tensors saved as partitioned slices.
  */
 #ifndef STRATA_IO_TF_CHECKPOINT_H

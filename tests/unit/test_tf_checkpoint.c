@@ -2,9 +2,15 @@
  * tests/fixtures/tf_ckpt_small.* written by gen_tf_checkpoint.py (an
  * independent Python writer of the format): CRC32C test vectors, every value
  * of every tensor, dtype skipping, want(), the FCRN name mapping and OIHW
- * transpose, and corrupt copies (each one clear error, nothing on stderr). */
+ * transpose, and corrupt copies (each one clear error, nothing on stderr).
+ * Snappy-compressed blocks: the generator's tf_ckpt_snappy.index (its data
+ * blocks and index block compressed by libsnappy) and a copy of the fixture
+ * whose index block this test compresses with libsnappy's C API, read value
+ * for value; a corrupt compressed block is a clear error, whether its
+ * checksum fails or (recomputed) the snappy stream does. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <snappy-c.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,7 @@
 #define NFCRN 394  /* of which FCRN parameters */
 #define INDEX_BYTES 13986
 #define DATA_BYTES 71580
+#define SNAPPY_FIXTURE "tests/fixtures/tf_ckpt_snappy.index"
 
 static char tmp[64], prefix[128], index_path[160], data_path[160];
 
@@ -384,6 +391,180 @@ static void test_corrupt(void) {
   tap_ok(bad == 0, "%d single-byte flips of the index: a clean error or a correct read", n);
 }
 
+/* ---- snappy-compressed blocks */
+
+static uint8_t *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *b = malloc((size_t)len + 1);
+  if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
+    free(b);
+    b = NULL;
+  }
+  fclose(f);
+  *n = (size_t)len;
+  return b;
+}
+
+static int spill(const char *path, const uint8_t *b, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  size_t w = fwrite(b, 1, n, f);
+  return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+static uint64_t get_varint(const uint8_t **p) {
+  uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    uint8_t c = *(*p)++;
+    v |= (uint64_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) return v;
+  }
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  for (; v >= 0x80; v >>= 7) p[n++] = (uint8_t)(v | 0x80);
+  p[n++] = (uint8_t)v;
+  return n;
+}
+
+static void put_le32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Block handles from a table's 48-byte footer. */
+static void footer_handles(const uint8_t *b, size_t n, uint64_t h[4]) {
+  const uint8_t *p = b + n - 48;
+  for (int i = 0; i < 4; i++) h[i] = get_varint(&p);
+}
+
+/* The uncompressed fixture with its index block (the last block) replaced by
+ * its snappy compression, type byte 1 and the masked CRC32C of both; the
+ * footer points at it. Sets *blk / *blen to the compressed block's place. */
+static int write_snappy_index_copy(const char *path, size_t *blk, size_t *blen) {
+  size_t n;
+  uint8_t *src = slurp(FIXTURE ".index", &n);
+  if (!src) return -1;
+  uint64_t h[4];
+  footer_handles(src, n, h);
+  size_t ioff = (size_t)h[2], isize = (size_t)h[3];
+  size_t cap = snappy_max_compressed_length(isize), clen = cap;
+  uint8_t *out = malloc(ioff + cap + 5 + 48);
+  if (!out || ioff + isize + 5 + 48 != n ||
+      snappy_compress((const char *)src + ioff, isize, (char *)out + ioff, &clen) != SNAPPY_OK) {
+    free(src);
+    free(out);
+    return -1;
+  }
+  memcpy(out, src, ioff);
+  out[ioff + clen] = 1;
+  put_le32(out + ioff + clen + 1, st_crc32c_mask(st_crc32c(0, out + ioff, clen + 1)));
+  uint8_t *foot = out + ioff + clen + 5;
+  memset(foot, 0, 48);
+  size_t k = put_varint(foot, h[0]);
+  k += put_varint(foot + k, h[1]);
+  k += put_varint(foot + k, ioff);
+  put_varint(foot + k, clen);
+  memcpy(foot + 40, src + n - 8, 8); /* the magic */
+  int rc = spill(path, out, ioff + clen + 5 + 48);
+  *blk = ioff;
+  *blen = clen;
+  free(src);
+  free(out);
+  return rc;
+}
+
+/* Every float32 tensor of the checkpoint at prefix holds the generator's values. */
+static int reads_exactly(const char *what) {
+  st_weights *w = st_tf_checkpoint_read(prefix, NULL, NULL);
+  int64_t bad = 0;
+  if (w)
+    for (int i = 0; i < st_weights_count(w); i++) bad += mismatches(st_weights_at(w, i), st_weights_name(w, i));
+  int good = w && st_weights_count(w) == NFLOAT && bad == 0;
+  if (!tap_ok(good, "%s: all %d float32 tensors read, every value exact", what, NFLOAT))
+    tap_diag("%s", w ? "wrong values" : st_last_error());
+  st_weights_free(w);
+  st_clear_error();
+  return good;
+}
+
+/* Rewrites the masked CRC32C after the block [off, off + len) + type byte. */
+static void fix_crc(const char *path, size_t off, size_t len) {
+  size_t n;
+  uint8_t *b = slurp(path, &n);
+  if (!b) return;
+  put_le32(b + off + len + 1, st_crc32c_mask(st_crc32c(0, b + off, len + 1)));
+  spill(path, b, n);
+  free(b);
+}
+
+static void test_snappy(void) {
+  size_t n;
+  uint64_t h[4];
+  uint8_t *b;
+
+  /* The generator's file: data blocks and index block compressed. */
+  copy_file(SNAPPY_FIXTURE, index_path, -1);
+  copy_file(FIXTURE ".data-00000-of-00001", data_path, -1);
+  b = slurp(index_path, &n);
+  int compressed = 0;
+  if (b) {
+    footer_handles(b, n, h);
+    compressed = b[h[2] + h[3]] == 1 && snappy_validate_compressed_buffer((const char *)b + h[2], h[3]) == SNAPPY_OK;
+  }
+  free(b);
+  tap_ok(compressed, "tf_ckpt_snappy.index: the index block is snappy-compressed (type 1)");
+  reads_exactly("tf_ckpt_snappy.index (snappy data and index blocks)");
+  st_weights *w = st_import_fcrn(prefix);
+  tap_ok(w && st_weights_count(w) == NFCRN, "FCRN import of the snappy checkpoint: %d parameters", NFCRN);
+  st_weights_free(w);
+  st_clear_error();
+
+  /* The fixture with its index block compressed here, by libsnappy. */
+  size_t blk = 0, blen = 0;
+  int made = write_snappy_index_copy(index_path, &blk, &blen) == 0;
+  tap_ok(made, "the fixture's index block compresses with snappy_compress (%zu bytes)", blen);
+  if (!made) return;
+  reads_exactly("index block compressed by this test");
+
+  /* A flipped byte in the compressed block: the checksum (over the
+   * compressed bytes and the type byte) catches it. */
+  flip_byte(index_path, (long)(blk + blen / 2));
+  expect_error(st_tf_checkpoint_read(prefix, NULL, NULL), "flipped byte in a snappy block", "index block",
+               "checksum mismatch", ".index");
+  flip_byte(index_path, (long)(blk + blen / 2));
+  /* Its declared length changed and the checksum recomputed: snappy's check. */
+  flip_byte(index_path, (long)blk);
+  fix_crc(index_path, blk, blen);
+  expect_error(st_tf_checkpoint_read(prefix, NULL, NULL), "corrupt snappy stream with a matching checksum",
+               "index block", "snappy", "corrupt");
+  /* Every byte of the compressed block flipped, checksum recomputed: a clean
+   * error or a correct read (a flip may leave a valid stream), never a crash. */
+  write_snappy_index_copy(index_path, &blk, &blen);
+  int bad = 0, tries = 0;
+  for (size_t off = blk; off < blk + blen; off++, tries++) {
+    flip_byte(index_path, (long)off);
+    fix_crc(index_path, blk, blen);
+    w = st_tf_checkpoint_read(prefix, NULL, NULL);
+    if (w) {
+      const st_tensor *t = st_weights_get(w, "conv1/weights");
+      bad += st_weights_count(w) != NFLOAT || !t || mismatches(t, "conv1/weights") != 0;
+    } else {
+      bad += !st_last_error()[0];
+    }
+    st_weights_free(w);
+    st_clear_error();
+    flip_byte(index_path, (long)off);
+  }
+  fix_crc(index_path, blk, blen);
+  tap_ok(bad == 0, "%d flips in a snappy block with the checksum recomputed: a clean error or a correct read",
+         tries);
+}
+
 static void cleanup(void) {
   DIR *d = opendir(tmp);
   if (!d) return;
@@ -418,6 +599,7 @@ int main(void) {
   test_read_all();
   test_import();
   test_corrupt();
+  test_snappy();
 
   fflush(stderr);
   if (fd >= 0) {
