@@ -68,6 +68,21 @@ tap.is(vgg19.build({ width_div = 64 }).pool, "same", "vgg19.build pools 'same' b
 tap.raises(function() vgg19.build({ width_div = 64, pool = "ceil" }) end, { "vgg.pool", "same", "floor", "ceil" },
   "an unknown vgg.pool is an error naming the key and the choices")
 
+-- The experiment key vgg.pool reaches the loss network.
+do
+  local experiment = require "strata.experiment"
+  local networks = require "strata.loss.networks"
+  tap.is(experiment.defaults().vgg.pool, "same", "experiment default vgg.pool = \"same\" (the paper's code)")
+  local path = os.tmpname()
+  strata.weights.save(path, w)
+  local spec = experiment.defaults().vgg
+  spec.weights = path
+  tap.is(networks.load("vgg", spec, "cpu").pool, "same", "the loss network pools as vgg.pool says: same")
+  spec.pool = "floor"
+  tap.is(networks.load("vgg", spec, "cpu").pool, "floor", "the loss network pools as vgg.pool says: floor")
+  os.remove(path)
+end
+
 -- wave.jpg is 928 wide, 514 tall: rows 514 -> 257 -> 129 -> 65 -> 33 with SAME.
 do
   local x = strata.full({ 1, 3, 514, 928 }, 100)
