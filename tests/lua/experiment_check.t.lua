@@ -72,9 +72,11 @@ depth:train(false)
 tap.ok(runs(function() depth:features(strata.zeros({ 1, 3, 1, 1 }), { "depth" }) end), "FCRN runs on a 1x1 image")
 
 local function exp_with(sets) return (experiment.resolve({}, "t", sets)) end
-tap.is(check.min_train_size(exp_with({})), 16, "default training images: at least 16 (relu5_1)")
+tap.is(check.min_train_size(exp_with({})), 4,
+  "default training images (SAME pooling reaches relu5_1 from 1x1): the transformer's 4")
+tap.is(check.min_train_size(exp_with({ "vgg.pool=floor" })), 16, "floor pooling: at least 16 (relu5_1)")
 tap.is(check.min_train_size(exp_with({ 'loss.style.layers={"relu1_1","relu3_1"}', "loss.content.layer=relu2_2",
-  "data.size=32" })), 4, "relu3_1 deepest: 4")
+  "data.size=32", "vgg.pool=floor" })), 4, "relu3_1 deepest: 4")
 tap.is(check.min_train_size(exp_with({ 'loss.style.layers={"relu1_1"}', "loss.content.layer=relu1_1",
   "model.padding=reflect" })), 8, "reflect padding: 8 (a multiple of 4 of at least 5)")
 tap.is(check.min_train_size(exp_with({ "loss.style.weight=0", "loss.content.layer=relu1_1" })), 4,
