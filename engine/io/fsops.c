@@ -94,11 +94,11 @@ int st_fs_mkdir_p(const char *path) {
       *p = '\0';
       struct stat st;
       if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-        rc = st_error("cannot create folder '%s': %s", buf, strerror(errno));
+        rc = st_error("cannot create directory '%s': %s", buf, strerror(errno));
         break;
       }
       if (stat(buf, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        rc = st_error("cannot create folder '%s': a file of that name exists", buf);
+        rc = st_error("cannot create directory '%s': a file of that name exists", buf);
         break;
       }
       *p = c;

@@ -22,19 +22,7 @@ static int l_clock(lua_State *L) {
 
 /* mkdir_p(path): creates path and its parents; an existing directory is fine. */
 static int l_mkdir_p(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  char buf[4096];
-  if (strlen(path) >= sizeof buf) return luaL_error(L, "path too long: %s", path);
-  strcpy(buf, path);
-  for (char *p = buf + 1;; p++) {
-    if (*p == '/' || *p == '\0') {
-      char c = *p;
-      *p = '\0';
-      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return luaL_error(L, "cannot create directory '%s': %s", buf, strerror(errno));
-      *p = c;
-      if (!c) break;
-    }
-  }
+  if (st_fs_mkdir_p(luaL_checkstring(L, 1)) != 0) return lst_error(L);
   return 0;
 }
 

@@ -174,6 +174,12 @@ function Run:check_resume(exp)
   if prev then
     for _, d in ipairs(exp_record.diff(prev, exp, "all")) do
       if d.safe then self.changes[#self.changes + 1] = d end
+      -- A cosine schedule spans the run's length: another length changes its rates.
+      local lr = exp.optim and exp.optim.lr
+      local length = d.key == "schedule.iterations" or (d.key == "schedule.epochs" and exp.schedule.iterations == 0)
+      if length and type(lr) == "table" and lr.kind == "cosine" then
+        bad[#bad + 1] = { key = d.key, old = d.old, new = d.new .. " (optim.lr is a cosine schedule over the run's length)" }
+      end
     end
   end
   if #bad > 0 then

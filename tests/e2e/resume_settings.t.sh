@@ -53,4 +53,12 @@ ok $? "each session's settings are kept (sessions/session-N.lua), experiment.lua
 awk -F, 'NR > 1 { print $1 }' "$d/log.csv" | tr '\n' ' ' | grep -q "^5 10 15 20 22 24 .* 48 50 $"
 ok $? "log.csv keeps the first session's rows and continues at the new cadence"
 
+# A cosine schedule spans the run: its length is then not a safe change.
+STRATA_INJECT_NAN_AT=25 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set run=cos \
+  --set 'optim.lr={ kind = "cosine", base = 0.01 }' >"$tmp/cos1.out" 2>&1
+bin/strata run tests/e2e/tiny.lua "${common[@]}" --set run=cos --set 'optim.lr={ kind = "cosine", base = 0.01 }' \
+  --set schedule.iterations=50 >"$tmp/o.out" 2>&1
+[ $? -eq 1 ] && grep -q "schedule.iterations: was 40, now 50 (optim.lr is a cosine schedule over the run's length)" "$tmp/o.out"
+ok $? "with a cosine learning-rate schedule, another iteration count is refused" || show "$tmp/o.out"
+
 tap_end
