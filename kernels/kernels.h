@@ -29,6 +29,7 @@
 #include "kernels/arith_op.h"
 #include "kernels/conv2d_desc.h"
 #include "kernels/conv_transpose2d_desc.h"
+#include "kernels/maxpool2d_params.h"
 #include "kernels/pad_mode.h"
 
 typedef struct st_kernels {
@@ -72,6 +73,10 @@ typedef struct st_kernels {
                                  int64_t OH, int64_t OW);
   int (*interleave_forward)(int dev, float *y, const float *a, const float *b, const float *c, const float *d,
                             int64_t planes, int64_t h, int64_t w);
+  int (*maxpool2d_forward)(int dev, float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                           int64_t ow, const st_maxpool2d_params *p);
+  int (*maxpool2d_backward)(int dev, float *dx, const float *dy, const float *x, int64_t planes, int64_t h,
+                            int64_t w, int64_t oh, int64_t ow, const st_maxpool2d_params *p);
   int (*interleave_backward)(int dev, float *da, float *db, float *dc, float *dd, const float *dy, int64_t planes,
                              int64_t h, int64_t w);
 

@@ -1,13 +1,9 @@
-/* maxpool2d dispatch: argument checks, then the CPU kernel. */
+/* maxpool2d: argument checks, then the device's kernel. */
 #include "train_ops.h"
 
 #include "../error.h"
 #include "dispatch.h"
-#include "kernels/cpu/maxpool2d.h"
 #include "kernels/maxpool2d_window.h"
-#ifdef STRATA_CUDA
-#include "kernels/cuda/maxpool2d.h"
-#endif
 
 int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t out[4]) {
   if (!p) return st_error("maxpool2d: missing params");
@@ -51,33 +47,25 @@ int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t
 
 int st_maxpool2d_forward(st_tensor *y, const st_tensor *x, const st_maxpool2d_params *p) {
   int64_t out[4];
+  int dev;
+  const st_kernels *k;
   if (st_maxpool2d_shape(x, p, out) != 0 || st_check_placed(y, 4, out, x, "st_maxpool2d_forward: y") != 0 ||
-      st_check_kernel(x, "st_maxpool2d_forward") != 0)
+      !(k = st_kernels_of(x, &dev, "st_maxpool2d_forward")))
     return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_maxpool2d_forward(st_tensor_device(x).index, st_tensor_data(y), st_tensor_data(x), out[0] * out[1],
-                                     x->shape[2], x->shape[3], out[2], out[3], p);
-#endif
-  st_cpu_maxpool2d_forward(st_tensor_data(y), st_tensor_data(x), out[0] * out[1], x->shape[2], x->shape[3], out[2],
-                           out[3], p);
-  return 0;
+  return k->maxpool2d_forward(dev, st_tensor_data(y), st_tensor_data(x), out[0] * out[1], x->shape[2], x->shape[3],
+                              out[2], out[3], p);
 }
 
 int st_maxpool2d_backward(st_tensor *dx, const st_tensor *dy, const st_tensor *x, const st_maxpool2d_params *p) {
   int64_t out[4];
+  int dev;
+  const st_kernels *k;
   if (st_maxpool2d_shape(x, p, out) != 0 || st_check_placed(dy, 4, out, x, "st_maxpool2d_backward: dy") != 0 ||
-      st_check_kernel(x, "st_maxpool2d_backward") != 0)
+      !(k = st_kernels_of(x, &dev, "st_maxpool2d_backward")))
     return -1;
   if (!dx) return 0;
   if (st_check_placed(dx, 4, x->shape, x, "st_maxpool2d_backward: dx") != 0)
     return -1;
-#ifdef STRATA_CUDA
-  if (st_tensor_device(x).kind == ST_CUDA)
-    return st_cuda_maxpool2d_backward(st_tensor_device(x).index, st_tensor_data(dx), st_tensor_data(dy),
-                                      st_tensor_data(x), out[0] * out[1], x->shape[2], x->shape[3], out[2], out[3], p);
-#endif
-  st_cpu_maxpool2d_backward(st_tensor_data(dx), st_tensor_data(dy), st_tensor_data(x), out[0] * out[1], x->shape[2],
-                            x->shape[3], out[2], out[3], p);
-  return 0;
+  return k->maxpool2d_backward(dev, st_tensor_data(dx), st_tensor_data(dy), st_tensor_data(x), out[0] * out[1],
+                               x->shape[2], x->shape[3], out[2], out[3], p);
 }

@@ -28,12 +28,7 @@
  * output is ceil(H / stride_h) x ceil(W / stride_w) and the pads follow from
  * the input size (st_maxpool2d_same_pads in kernels/maxpool2d_window.h); the
  * explicit pads must then be 0. */
-typedef struct {
-  int kernel_h, kernel_w;
-  int stride_h, stride_w;
-  int pad_top, pad_bottom, pad_left, pad_right;
-  int same;
-} st_maxpool2d_params;
+#include "kernels/maxpool2d_params.h"
 
 int st_maxpool2d_shape(const st_tensor *x, const st_maxpool2d_params *p, int64_t out[4]);
 int st_maxpool2d_forward(st_tensor *y, const st_tensor *x, const st_maxpool2d_params *p);

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "engine/ops/train_ops.h"
+#include "kernels/maxpool2d_params.h"
 
 void st_cpu_maxpool2d_forward(float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
                               int64_t ow, const st_maxpool2d_params *p);

@@ -16,6 +16,7 @@
 #include "kernels/cpu/gram.h"
 #include "kernels/cpu/instance_norm.h"
 #include "kernels/cpu/interleave.h"
+#include "kernels/cpu/maxpool2d.h"
 #include "kernels/cpu/mse.h"
 #include "kernels/cpu/pad2d.h"
 #include "kernels/cpu/paste.h"
@@ -144,6 +145,20 @@ static int interleave_backward(int dev, float *da, float *db, float *dc, float *
   return 0;
 }
 
+static int maxpool2d_forward(int dev, float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                             int64_t ow, const st_maxpool2d_params *p) {
+  (void)dev;
+  st_cpu_maxpool2d_forward(y, x, planes, h, w, oh, ow, p);
+  return 0;
+}
+
+static int maxpool2d_backward(int dev, float *dx, const float *dy, const float *x, int64_t planes, int64_t h,
+                              int64_t w, int64_t oh, int64_t ow, const st_maxpool2d_params *p) {
+  (void)dev;
+  st_cpu_maxpool2d_backward(dx, dy, x, planes, h, w, oh, ow, p);
+  return 0;
+}
+
 static int gram_forward(int dev, float *g, const float *x, int64_t n, int64_t c, int64_t hw, float scale) {
   (void)dev;
   st_cpu_gram_forward(g, x, n, c, hw, scale);
@@ -262,6 +277,8 @@ const st_kernels st_cpu_kernels = {
     .resize_bilinear_forward = resize_bilinear_forward,
     .interleave_forward = interleave_forward,
     .interleave_backward = interleave_backward,
+    .maxpool2d_forward = maxpool2d_forward,
+    .maxpool2d_backward = maxpool2d_backward,
     .gram_forward = gram_forward,
     .gram_backward = gram_backward,
     .sqdiff_sum = sqdiff_sum,

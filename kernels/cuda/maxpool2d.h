@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-#include "engine/ops/train_ops.h"
+#include "kernels/maxpool2d_params.h"
 
 int st_cuda_maxpool2d_forward(int dev, float *y, const float *x, int64_t planes, int64_t h, int64_t w, int64_t oh,
                               int64_t ow, const st_maxpool2d_params *p);

@@ -13,6 +13,7 @@
 #include "kernels/cuda/gram.h"
 #include "kernels/cuda/instance_norm.h"
 #include "kernels/cuda/interleave.h"
+#include "kernels/cuda/maxpool2d.h"
 #include "kernels/cuda/mse.h"
 #include "kernels/cuda/pad2d.h"
 #include "kernels/cuda/paste.h"
@@ -40,6 +41,8 @@ const st_kernels st_cuda_kernels = {
     .resize_bilinear_forward = st_cuda_resize_bilinear_forward,
     .interleave_forward = st_cuda_interleave_forward,
     .interleave_backward = st_cuda_interleave_backward,
+    .maxpool2d_forward = st_cuda_maxpool2d_forward,
+    .maxpool2d_backward = st_cuda_maxpool2d_backward,
     .gram_forward = st_cuda_gram_forward,
     .gram_backward = st_cuda_gram_backward,
     .sqdiff_sum = st_cuda_sqdiff_sum,
