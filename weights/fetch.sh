@@ -13,9 +13,13 @@
 #   --force        convert again even when the output is newer than the download
 #   --list         print the manifest's entries and exit
 # Environment: STRATA_DOWNLOADS (default weights/downloads),
-#   STRATA_CONNECT_TIMEOUT (seconds, default 15), STRATA_MANIFEST (default
-#   weights/manifest.tsv), STRATA_BIN (default bin/strata), STRATA_DOWNLOADER
-#   (curl or wget; default: curl when installed).
+#   STRATA_WEIGHTS_MIRRORS (URL bases, separated by spaces, tried in order
+#   instead of the manifest's URLs: BASE/NAME for each; the word "manifest"
+#   in the list stands for the manifest's own URLs),
+#   STRATA_CONNECT_TIMEOUT (seconds, default 15), STRATA_RESUME_TRIES
+#   (attempts per URL while an interrupted transfer makes progress, default
+#   3), STRATA_MANIFEST (default weights/manifest.tsv), STRATA_BIN (default
+#   bin/strata), STRATA_DOWNLOADER (curl or wget; default: curl when installed).
 # A file already in the downloads folder with the right size and checksum is
 # used as is, so on a machine without network access place the files there
 # by hand (see weights/README.md) and run this script again.
@@ -25,6 +29,7 @@ cd "$(dirname "$0")/.." || exit 1
 MANIFEST=${STRATA_MANIFEST:-weights/manifest.tsv}
 DL=${STRATA_DOWNLOADS:-weights/downloads}
 CONNECT_TIMEOUT=${STRATA_CONNECT_TIMEOUT:-15}
+RESUME_TRIES=${STRATA_RESUME_TRIES:-3}
 STRATA=${STRATA_BIN:-bin/strata}
 ME=weights/fetch.sh
 
@@ -40,7 +45,7 @@ for a in "$@"; do
     --no-convert) convert=0 ;;
     --force) force=1 ;;
     --list) list=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) err "unknown option '$a' (see --help)"; exit 2 ;;
     *) names+=("$a") ;;
   esac
@@ -69,21 +74,41 @@ checksum() { # TYPE FILE -> hex digest on stdout
 }
 
 file_size() { stat -c %s "$1" 2>/dev/null || wc -c <"$1"; }
+part_size() { if [ -e "$1" ]; then file_size "$1"; else echo 0; fi; }
+
+# urls_for NAME MANIFEST_URLS: sets the array URLS to the URLs to try, from
+# STRATA_WEIGHTS_MIRRORS when set (split into words; no glob expansion).
+urls_for() {
+  local name=$1 base
+  local -a listed bases
+  read -r -d '' -a listed <<<"$2" || true
+  URLS=()
+  if [ -z "${STRATA_WEIGHTS_MIRRORS:-}" ]; then
+    URLS=("${listed[@]}")
+    return
+  fi
+  read -r -d '' -a bases <<<"$STRATA_WEIGHTS_MIRRORS" || true
+  for base in "${bases[@]}"; do
+    if [ "$base" = manifest ]; then URLS+=("${listed[@]}"); else URLS+=("${base%/}/$name"); fi
+  done
+}
 
 # verify FILE BYTES TYPE SUM: 0 when it matches; else 1 with $why set.
 why=
 verify() {
   local f=$1 bytes=$2 type=$3 sum=$4 size got
   size=$(file_size "$f")
-  if [ "$size" != "$bytes" ]; then why="$size bytes, expected $bytes"; return 1; fi
+  if [ "$size" != "$bytes" ]; then why="size mismatch: $size bytes, expected $bytes"; return 1; fi
   got=$(checksum "$type" "$f") || { why="unknown checksum type '$type'"; return 1; }
-  if [ "$got" != "$sum" ]; then why="$type $got, expected $sum"; return 1; fi
+  if [ "$got" != "$sum" ]; then why="checksum mismatch: $type $got, expected $sum"; return 1; fi
   return 0
 }
 
-# download URL OUT: resumes OUT when it exists; 0 on success, else 1 with $why.
+# download URL OUT: resumes OUT when it exists; 0 on success, else 1 with
+# $why, and $unreachable = 1 when no connection to the host was made.
 download() {
   local url=$1 out=$2 log rc
+  unreachable=0
   log=$(mktemp) || { why="cannot create a temporary file"; return 1; }
   if [ "$DOWNLOADER" = curl ]; then
     # -f: HTTP errors fail; the speed limit ends a stalled transfer. No
@@ -101,15 +126,19 @@ download() {
     wget -nv -c --connect-timeout="$CONNECT_TIMEOUT" --read-timeout=60 --tries=1 -O "$out" "$url" 2>"$log"
     rc=$?
   fi
+  # curl: 5/6 cannot resolve, 7 cannot connect, 28 timed out; wget: 4 network failure
+  case "$DOWNLOADER:$rc" in curl:5|curl:6|curl:7|curl:28|wget:4) unreachable=1 ;; esac
   why=$(tail -n 1 "$log" | tr -d '\r')
   [ -n "$why" ] || why="$DOWNLOADER exit status $rc"
   rm -f "$log"
   return $rc
 }
 
-# fetch NAME URLS BYTES TYPE SUM: leaves a verified $DL/NAME; 0 or 1.
+# fetch NAME URLS BYTES TYPE SUM: leaves a verified $DL/NAME; 0 or 1. Only a
+# verified file gets the name NAME: transfers go to NAME.part.
 fetch() {
-  local name=$1 urls=$2 bytes=$3 type=$4 sum=$5 dest=$DL/$1 part=$DL/$1.part url tried=()
+  local name=$1 bytes=$3 type=$4 sum=$5 dest=$DL/$1 part=$DL/$1.part url tried=() reached=0
+  urls_for "$name" "$2"
   if [ -e "$dest" ]; then
     if verify "$dest" "$bytes" "$type" "$sum"; then
       say "ok: $dest ($bytes bytes, $type verified)"
@@ -120,7 +149,7 @@ fetch() {
   fi
   if [ -z "$DOWNLOADER" ]; then
     err "neither curl nor wget is installed: cannot download $name"
-    hand_message "$name" "$bytes" "$type" "$sum" "$urls" 0
+    hand_message "$name" "$bytes" "$type" "$sum" 0
     return 1
   fi
   local avail got_one=0
@@ -129,7 +158,11 @@ fetch() {
     err "not enough disk space in $DL for $name: $((avail / 1024)) MiB free, $((bytes / 1048576)) MiB needed"
     return 1
   fi
-  for url in $urls; do
+  if [ ${#URLS[@]} = 0 ]; then
+    err "no URL to download $name from (STRATA_WEIGHTS_MIRRORS or $MANIFEST)"
+    return 1
+  fi
+  for url in "${URLS[@]}"; do
     # A complete .part left by an interrupted run only needs verifying.
     if [ -s "$part" ] && [ "$(file_size "$part")" = "$bytes" ] && verify "$part" "$bytes" "$type" "$sum"; then
       mv -f "$part" "$dest"
@@ -137,7 +170,22 @@ fetch() {
       return 0
     fi
     say "downloading $name ($((bytes / 1048576)) MiB) from $url"
-    if download "$url" "$part"; then
+    local tries=0 before after ok=1
+    while :; do
+      before=$(part_size "$part")
+      if download "$url" "$part"; then ok=0; break; fi
+      [ "$unreachable" = 1 ] || reached=1
+      tries=$((tries + 1))
+      after=$(part_size "$part")
+      # An interrupted transfer that made progress is resumed at once.
+      if [ "$tries" -lt "$RESUME_TRIES" ] && [ "$after" -gt "$before" ] && [ "$after" -lt "$bytes" ]; then
+        say "interrupted at $after of $bytes bytes ($why); resuming"
+        continue
+      fi
+      break
+    done
+    if [ "$ok" = 0 ]; then
+      reached=1
       if verify "$part" "$bytes" "$type" "$sum"; then
         mv -f "$part" "$dest"
         say "ok: $dest ($bytes bytes, $type verified)"
@@ -152,22 +200,26 @@ fetch() {
       if ! { [ -s "$part" ] && [ "$(file_size "$part")" -lt "$bytes" ]; }; then rm -f "$part"; fi
     fi
   done
-  err "could not download $name; tried:"
+  if [ "$reached" = 0 ]; then
+    err "no network: could not connect to any of the ${#URLS[@]} URLs for $name; tried:"
+  else
+    err "could not download $name; tried:"
+  fi
   for t in "${tried[@]}"; do printf '  %s\n' "$t" >&2; done
-  hand_message "$name" "$bytes" "$type" "$sum" "$urls" "$got_one"
+  hand_message "$name" "$bytes" "$type" "$sum" "$got_one"
   return 1
 }
 
-hand_message() { # NAME BYTES TYPE SUM URLS GOT_ONE
-  local name=$1 bytes=$2 type=$3 sum=$4 urls=$5
-  if [ "$6" = 1 ]; then
+hand_message() { # NAME BYTES TYPE SUM GOT_ONE (the URLs: $URLS)
+  local name=$1 bytes=$2 type=$3 sum=$4
+  if [ "$5" = 1 ]; then
     echo "  A URL served a file that is not the published one; check the URL, or place the file by hand:" >&2
   else
     echo "  This machine may have no network access to these hosts. Place the file by hand:" >&2
   fi
   cat >&2 <<EOF
     1. on a machine with network access, download it from one of:
-$(for u in $urls; do printf '         %s\n' "$u"; done)
+$(printf '         %s\n' "${URLS[@]}")
     2. copy it to $DL/$name
        ($bytes bytes, $type $sum)
     3. run $ME again: it verifies the file and converts it.
