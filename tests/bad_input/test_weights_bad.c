@@ -15,6 +15,7 @@
 #include "engine/io/import_engstrom.h"
 #include "engine/io/import_fcrn.h"
 #include "engine/io/import_keras_vgg19.h"
+#include "engine/io/tf_checkpoint.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -607,6 +608,104 @@ static void test_keras_values(void) {
   st_weights_free(w);
 }
 
+/* ---- a TensorFlow checkpoint with a NaN (the FCRN importer) ---- */
+
+static unsigned char *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *b = malloc((size_t)len + 1);
+  *n = b ? fread(b, 1, (size_t)len, f) : 0;
+  fclose(f);
+  return b;
+}
+
+static void spill(const char *path, const unsigned char *b, size_t n) {
+  FILE *f = fopen(path, "wb");
+  fwrite(b, 1, n, f);
+  fclose(f);
+}
+
+static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static void put_le32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Copies tests/fixtures/tf_ckpt_small to <root>/tfnan.* with one value of
+ * tensor `name` made NaN, and the checksums that cover it (the tensor's in
+ * its index entry, the index block's) recomputed, so that only the value is
+ * wrong. 0 on success. */
+static int tf_copy_with_nan(const char *name, char *prefix, size_t np) {
+  st_weights *w = st_tf_checkpoint_read("tests/fixtures/tf_ckpt_small", NULL, NULL);
+  const st_tensor *t = w ? st_weights_get(w, name) : NULL;
+  size_t ni, nd, tb = t ? (size_t)t->numel * 4 : 0;
+  unsigned char *idx = slurp("tests/fixtures/tf_ckpt_small.index", &ni);
+  unsigned char *dat = slurp("tests/fixtures/tf_ckpt_small.data-00000-of-00001", &nd);
+  int rc = -1;
+  unsigned char *at = t && idx && dat ? memmem(dat, nd, st_tensor_data(t), tb) : NULL;
+  if (at) {
+    uint32_t old = st_crc32c_mask(st_crc32c(0, at, tb));
+    float nan = NAN;
+    memcpy(at + 4, &nan, 4);
+    uint32_t new = st_crc32c_mask(st_crc32c(0, at, tb));
+    unsigned char ob[4];
+    put_le32(ob, old);
+    unsigned char *e = memmem(idx, ni, ob, 4);
+    /* The data block holding the entry: blocks follow each other from offset
+     * 0, each followed by a type byte 0 and the masked CRC32C of block + type. */
+    size_t start = 0, pos = e ? (size_t)(e - idx) : ni;
+    while (e && start < ni) {
+      size_t end = start;
+      while (end + 5 <= ni && !(idx[end] == 0 && le32(idx + end + 1) == st_crc32c_mask(st_crc32c(0, idx + start, end - start + 1))))
+        end++;
+      if (end + 5 > ni) break;
+      if (pos >= start && pos < end) {
+        put_le32(e, new);
+        put_le32(idx + end + 1, st_crc32c_mask(st_crc32c(0, idx + start, end - start + 1)));
+        rc = 0;
+        break;
+      }
+      start = end + 5;
+    }
+  }
+  if (rc == 0) {
+    char p[300];
+    snprintf(prefix, np, "%s/tfnan", root);
+    snprintf(p, sizeof p, "%s.index", prefix);
+    spill(p, idx, ni);
+    snprintf(p, sizeof p, "%s.data-00000-of-00001", prefix);
+    spill(p, dat, nd);
+  }
+  free(idx);
+  free(dat);
+  st_weights_free(w);
+  return rc;
+}
+
+static void test_tf_values(void) {
+  char prefix[256];
+  long printed;
+  if (!tap_ok(tf_copy_with_nan("res3a_branch2b/weights", prefix, sizeof prefix) == 0,
+              "a copy of the TF checkpoint fixture with a NaN and valid checksums"))
+    return;
+  st_clear_error();
+  st_weights *w = st_tf_checkpoint_read(prefix, NULL, NULL);
+  tap_ok(w != NULL, "  the reader itself verifies it (checksums match) %s", st_last_error());
+  st_weights_free(w);
+  st_clear_error();
+  tu_quiet_begin(errfile);
+  w = st_import_fcrn(prefix);
+  printed = tu_quiet_end(errfile);
+  const char *e = st_last_error();
+  tap_ok(!w && contains(e, prefix) && contains(e, "'res3a_branch2b/weights'") && contains(e, "non-finite") &&
+             contains(e, "NaN"),
+         "FCRN import: a NaN in a TF checkpoint tensor: %s", e);
+  tap_ok(printed == 0, "  nothing on stderr");
+  st_weights_free(w);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
   (void)sb, (void)flag, (void)ftw;
   return remove(path);
@@ -623,6 +722,7 @@ int main(void) {
   test_engstrom();
   test_not_weights();
   test_keras_values();
+  test_tf_values();
   nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   unlink(errfile);
   return tap_done();
