@@ -65,6 +65,7 @@ end
 local ALTERNATIVES = {
   ["optim.lr"] = { number = true, table = true, ["function"] = true,
     text = "number, a schedule table or a function(iteration) -> rate" },
+  images = { string = true, table = true, text = "folder or a list of image files" }, -- strata eval's
 }
 
 -- Copies `src` over `dst` (defaults), checking every key exists in `dst`.

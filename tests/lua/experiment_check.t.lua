@@ -93,6 +93,10 @@ for _, f in ipairs({ "experiments/baseline.lua", "experiments/paper.lua", "exper
 end
 tap.ok(pcall(check.eval_values, experiment.merge_checked(eval.defaults(), dofile("experiments/depth_l2.lua"), "d")),
   "experiments/depth_l2.lua passes the checks")
+tap.ok(pcall(check.eval_values, experiment.merge_checked(eval.defaults(), { images = { "a.png", "b.jpg" } }, "d")),
+  "eval: images may be a list of files")
+tap.raises(function() check.eval_values(experiment.merge_checked(eval.defaults(), { images = { "a.png", 3 } }, "d")) end,
+  { "images: expected a folder of images, or a non-empty list of image paths" }, "eval: a list entry that is no path")
 tap.raises(function() experiment.resolve({ schedule = { log_every = 0 } }, "exp.lua", {}) end,
   { "schedule.log_every: expected an integer >= 1, got 0 (set in exp.lua)" }, "a file's value: key, rule, value, file")
 tap.raises(function() experiment.resolve({}, "exp.lua", { "optim.lr=-1" }) end,
