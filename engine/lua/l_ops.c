@@ -90,12 +90,19 @@ static int l_conv_transpose2d_backward(lua_State *L) {
   return lst_push_result(L, rc, dx);
 }
 
-/* instance_norm(x, gamma, beta, eps, save_stats) -> y [, mean, rstd] */
+/* instance_norm(x, gamma, beta, eps, save_stats [, inplace]) -> y [, mean, rstd]
+ * inplace (inference: x is read by nothing else) writes y over x and returns
+ * x; on the CPU only, whose kernel reads each plane whole before writing it. */
 static int l_instance_norm(lua_State *L) {
   st_tensor *x = lst_check_tensor(L, 1), *g = lst_check_tensor(L, 2), *b = lst_check_tensor(L, 3);
   float eps = (float)luaL_checknumber(L, 4);
   int save = lua_toboolean(L, 5);
   if (st_check_ndim(x, 4, "instance_norm input") != 0) return lst_error(L);
+  if (!save && lua_toboolean(L, 6) && st_tensor_device(x).kind == ST_CPU) {
+    if (st_instance_norm_forward(x, NULL, NULL, x, g, b, eps) != 0) return lst_error(L);
+    lua_settop(L, 1);
+    return 1;
+  }
   st_tensor *y = lst_new_tensor(L, 4, x->shape, x), *mean = NULL, *rstd = NULL;
   if (save) {
     int64_t nc[2] = {x->shape[0], x->shape[1]};

@@ -150,6 +150,30 @@ static int l_gc(lua_State *L) {
   return 0;
 }
 
+/* t:free(): drops this handle's reference now instead of at collection, so
+ * inference can hand each activation back to the caching allocator as soon
+ * as nothing reads it (the storage goes when its last view does). Using t
+ * afterwards is an error ("tensor already freed"); freeing twice is harmless.
+ * Also the __close metamethod: `local y <close> = ...`. */
+static int l_free(lua_State *L) {
+  st_tensor **p = luaL_checkudata(L, 1, LST_TENSOR_MT);
+  st_tensor_release(*p);
+  *p = NULL;
+  return 0;
+}
+
+static int l_close(lua_State *L) {
+  if (lua_isnil(L, 1)) return 0;
+  return l_free(L);
+}
+
+/* t:is_freed() -> whether t:free() ran (tests). */
+static int l_is_freed(lua_State *L) {
+  st_tensor **p = luaL_checkudata(L, 1, LST_TENSOR_MT);
+  lua_pushboolean(L, *p == NULL);
+  return 1;
+}
+
 static int l_tostring(lua_State *L) {
   st_tensor *t = lst_check_tensor(L, 1);
   char buf[160];
@@ -382,9 +406,10 @@ static const luaL_Reg methods[] = {
     {"get", l_get},     {"set", l_set},     {"to_list", l_to_list}, {"clone", l_clone},     {"to", l_to},
     {"view", l_view},   {"narrow", l_narrow}, {"fill", l_fill},     {"copy", l_copy},       {"sum", l_sum},
     {"mean", l_mean},   {"min", l_min},     {"max", l_max},         {"abs", l_abs},         {"add_", l_add_inplace},
-    {"all_finite", l_all_finite}, {"paste", l_paste}, {NULL, NULL}};
+    {"all_finite", l_all_finite}, {"paste", l_paste}, {"free", l_free},    {"is_freed", l_is_freed},
+    {NULL, NULL}};
 
-static const luaL_Reg meta[] = {{"__gc", l_gc},   {"__tostring", l_tostring}, {"__add", l_add}, {"__sub", l_sub},
+static const luaL_Reg meta[] = {{"__gc", l_gc},   {"__close", l_close}, {"__tostring", l_tostring}, {"__add", l_add}, {"__sub", l_sub},
                                 {"__mul", l_mul}, {"__div", l_div},           {"__unm", l_unm}, {NULL, NULL}};
 
 static const luaL_Reg functions[] = {

@@ -6,6 +6,8 @@
 
 #include "engine/error.h"
 #include "engine/memory.h"
+#include "kernels/cpu/conv2d_few.h"
+#include "kernels/cpu/cpu_isa.h"
 #include "dnnl_conv.h"
 #include "im2col.h"
 
@@ -298,7 +300,7 @@ static int im2col_backward(const st_conv2d_desc *d, float *dx, float *dw, float 
   return 0;
 }
 
-/* ---- few output channels (K <= 4, stride 1): a direct AVX-512 kernel ----
+/* ---- few output channels (K <= 4, stride 1): a direct AVX-512 kernel (AVX2: conv2d_few_avx2.c) ----
  *
  * The transformer's last conv (9x9, 32 -> 3) fits neither a GEMM (3 rows)
  * nor oneDNN's blocked layouts (K padded to 16: 5x the work, ~85 GFLOP/s).
@@ -316,15 +318,11 @@ static int im2col_backward(const st_conv2d_desc *d, float *dx, float *dw, float 
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,fma")))
 
-typedef struct {
-  int C, K, kh, kw, H, W, pt, pl, OH, OW; /* zero padding pt (top), pl (left); the rest is implied by OH, OW */
-} few_geom;
+typedef st_few_geom few_geom;
 
-static int few_cpu_ok(void) {
-  static int ok = -1;
-  if (ok < 0) ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  return ok;
-}
+/* AVX-512 where cpu_isa.h allows it, else the AVX2 + FMA version (conv2d_few_avx2.c). */
+static int few_cpu_ok(void) { return st_cpu_isa() >= ST_ISA_AVX2; }
+static int few_avx512(void) { return st_cpu_isa() >= ST_ISA_AVX512; }
 
 /* Lanes l of 16 whose column q + l lies in [0, W). */
 static inline __mmask16 col_mask(long q, int W) {
@@ -416,6 +414,10 @@ static AVX512 void few_forward_task(const few_geom *g, const float *x, const flo
 
 /* One image: y [K, OH, OW] = conv(x [C, H, W], w) + b. */
 static void few_forward(const few_geom *g, const float *x, const float *w, const float *b, float *y) {
+  if (!few_avx512()) {
+    st_few_forward_avx2(g, x, w, b, y);
+    return;
+  }
   const int nb = (g->OW + 16 * FEW_V - 1) / (16 * FEW_V);
 #pragma omp parallel for schedule(static)
   for (int t = 0; t < g->OH * nb; t++) few_forward_task(g, x, w, b, y, t / nb, (t % nb) * 16 * FEW_V);
@@ -481,6 +483,10 @@ static AVX512 void few_bwdw_run(const few_geom *g, const float *x, const float *
 
 /* dw += the weight gradient of one image (x [C, H, W], dy [K, OH, OW]). */
 static void few_backward_weights(const few_geom *g, const float *x, const float *dy, float *dw) {
+  if (!few_avx512()) {
+    st_few_backward_weights_avx2(g, x, dy, dw);
+    return;
+  }
   const int JB = FEW_JB(g->K), nj = (g->kw + JB - 1) / JB;
 #pragma omp parallel for schedule(static)
   for (int t = 0; t < g->C * g->kh * nj; t++) {
@@ -495,6 +501,14 @@ static void few_backward_weights(const few_geom *g, const float *x, const float 
 #else
 #define HAVE_FEW 0
 #endif
+
+const char *st_cpu_conv_few_isa(void) {
+#if HAVE_FEW
+  return few_cpu_ok() ? st_cpu_isa_name(st_cpu_isa()) : NULL;
+#else
+  return NULL;
+#endif
+}
 
 /* Zero, reflect or replicate padding of one image into xp [C, Hp, Wp]; tab
  * maps padded rows [Hp] then columns [Wp] to source indices (-1: zero). */

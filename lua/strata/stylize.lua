@@ -14,13 +14,27 @@ end
 -- Stylizes one image tensor [3,H,W] in 0..255 (on the CPU) with a network on
 -- `device`; returns [3,H',W'] on the CPU (unclipped: image.write rounds and
 -- clamps). H' = 4*ceil(ceil(H/2)/2) with 'same' padding.
+-- Every intermediate is freed as soon as it has been read (the network frees
+-- its own in evaluation mode), so a large photo needs a few activations'
+-- memory, not all of them until the collector runs.
 function M.image(net, img, device)
   local x = img:view({ 1, img:size(1), img:size(2), img:size(3) })
-  if device and device ~= "cpu" then x = x:to(device) end
-  if net.input_scale and net.input_scale ~= 1 then x = strata_ops.affine(x, net.input_scale, 0) end
+  local function step(t)
+    if not rawequal(t, x) then x:free() end
+    x = t
+  end
+  if device and device ~= "cpu" then step(x:to(device)) end
+  if net.input_scale and net.input_scale ~= 1 then step(strata_ops.affine(x, net.input_scale, 0)) end
   local y = net:forward(x)
-  if device and device ~= "cpu" then y = y:to("cpu") end
-  return y:view({ y:size(2), y:size(3), y:size(4) })
+  x:free()
+  if device and device ~= "cpu" then
+    local c = y:to("cpu")
+    y:free()
+    y = c
+  end
+  local out = y:view({ y:size(2), y:size(3), y:size(4) })
+  y:free()
+  return out
 end
 
 -- Reads `input`, optionally squashes it to size {w, h}, stylizes, writes `output`.

@@ -3,7 +3,9 @@
  * gradient accumulation, NULL gradients, argument errors, TF 'SAME' pads;
  * every case under each implementation (im2col, oneDNN direct and Winograd
  * when built with oneDNN, the few-output-channel kernel, the automatic
- * choice), and bit-identical repeats. */
+ * choice), bit-identical repeats, and the ISA profiles: under
+ * ONEDNN_MAX_CPU_ISA=AVX2 the few-channel kernel runs its AVX2 version (checked
+ * against the naive reference and finite differences), under SSE41 none. */
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +13,8 @@
 #include "engine/error.h"
 #include "engine/ops/ops.h"
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/conv2d_few.h"
+#include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/dnnl_conv.h"
 #include "kernels/cpu/im2col.h"
 #include "tap.h"
@@ -310,6 +314,63 @@ static void check_repeatable(void) {
   st_tensor_release(dy);
 }
 
+/* The few-channel cases (K <= 4 or C <= 4, stride 1) under an ISA cap. */
+static void run_few_cases(const cfg *cases, int ncases, const char *profile) {
+  for (int m = 0; m < 2; m++) {
+    st_cpu_conv_impl = m ? ST_CONV_FEW : ST_CONV_AUTO;
+    for (int i = 0; i < ncases; i++) {
+      if (cases[i].sh != 1 || cases[i].sw != 1 || (cases[i].K > 4 && cases[i].C > 4)) continue;
+      cfg t = cases[i];
+      char name[200];
+      snprintf(name, sizeof name, "[%s, %s] %s", profile, m ? "few-channel kernel" : "auto", cases[i].name);
+      t.name = name;
+      check_case(&t, !m);
+    }
+  }
+  st_cpu_conv_impl = ST_CONV_AUTO;
+}
+
+/* ONEDNN_MAX_CPU_ISA caps strata's own kernels as it caps oneDNN's. */
+static void check_isa_profiles(const cfg *cases, int ncases) {
+  unsetenv("ONEDNN_MAX_CPU_ISA");
+  unsetenv("DNNL_MAX_CPU_ISA");
+  st_cpu_isa_reset();
+  const st_cpu_isa_level native = st_cpu_isa();
+  const char *few = st_cpu_conv_few_isa();
+  tap_diag("native ISA: %s; few-channel kernel: %s", st_cpu_isa_name(native), few ? few : "none");
+  tap_ok(native < ST_ISA_AVX2 ? few == NULL : few && !strcmp(few, st_cpu_isa_name(native)),
+         "uncapped, the few-channel kernel runs the native ISA's version");
+
+  setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+  st_cpu_isa_reset();
+  few = st_cpu_conv_few_isa();
+  tap_ok(st_cpu_isa() <= ST_ISA_AVX2, "ONEDNN_MAX_CPU_ISA=AVX2 caps the ISA at avx2 (got %s)",
+         st_cpu_isa_name(st_cpu_isa()));
+  if (native >= ST_ISA_AVX2) {
+    tap_ok(few && !strcmp(few, "avx2"), "ONEDNN_MAX_CPU_ISA=AVX2: the few-channel kernel runs its AVX2 version (%s)",
+           few ? few : "none");
+    run_few_cases(cases, ncases, "AVX2");
+  } else {
+    tap_skip("the CPU has no AVX2 + FMA: the AVX2 version cannot run here");
+  }
+
+  unsetenv("ONEDNN_MAX_CPU_ISA");
+  setenv("DNNL_MAX_CPU_ISA", "avx2_vnni", 1); /* the older name, any case */
+  st_cpu_isa_reset();
+  tap_ok(st_cpu_isa() == (native < ST_ISA_AVX2 ? native : ST_ISA_AVX2), "DNNL_MAX_CPU_ISA=avx2_vnni caps at avx2");
+
+  unsetenv("DNNL_MAX_CPU_ISA");
+  setenv("ONEDNN_MAX_CPU_ISA", "SSE41", 1);
+  st_cpu_isa_reset();
+  tap_ok(st_cpu_isa() == ST_ISA_BASE && st_cpu_conv_few_isa() == NULL,
+         "ONEDNN_MAX_CPU_ISA=SSE41: no few-channel kernel");
+  run_few_cases(cases, ncases, "SSE41"); /* auto falls back to oneDNN / im2col */
+
+  unsetenv("ONEDNN_MAX_CPU_ISA");
+  st_cpu_isa_reset();
+  tap_ok(st_cpu_isa() == native, "unset again: the native ISA");
+}
+
 int main(void) {
   tu_seed(0x9e3779b97f4a7c15ull);
   int sb, sa, lb, la; /* TF 'SAME' stride 2 on an even-sized input: pad 0 before, 1 after */
@@ -346,6 +407,10 @@ int main(void) {
       /* The transformer's last conv: few outputs, rows wider than one block of 128. */
       {"few 9x9 pad 4, 32->3, 150 wide", 1, 32, 3, 150, 3, 9, 9, 1, 1, 4, 4, 4, 4, ST_PAD_ZERO, 1},
       {"few 5x5 reflect 2, 16->4, 37 wide", 2, 16, 4, 37, 4, 5, 5, 1, 1, 2, 2, 2, 2, ST_PAD_REFLECT, 0},
+      {"few 3x3 pad 1, 8->1, 70 wide", 1, 8, 5, 70, 1, 3, 3, 1, 1, 1, 1, 1, 1, ST_PAD_ZERO, 1},
+      {"few 7x7 pads 3/2, 6->2, 53 wide", 2, 6, 6, 53, 2, 7, 7, 1, 1, 3, 2, 2, 3, ST_PAD_ZERO, 1},
+      {"few 9x9 pad 4, 3->64 (conv1_1-like data gradient), 40 wide", 1, 3, 5, 40, 64, 9, 9, 1, 1, 4, 4, 4, 4,
+       ST_PAD_ZERO, 0},
   };
   const int ncases = (int)(sizeof cases / sizeof *cases);
   tap_ok(sb == 0 && sa == 1, "TF SAME case uses pads (0, 1)");
@@ -389,6 +454,7 @@ int main(void) {
     check_accumulate_and_null();
   }
   st_cpu_conv_impl = ST_CONV_AUTO;
+  check_isa_profiles(cases, ncases);
   check_repeatable();
   check_errors();
   check_same_pads();

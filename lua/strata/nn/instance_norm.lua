@@ -22,6 +22,13 @@ function InstanceNorm:forward(x)
   return y
 end
 
+-- Evaluation mode with an input nobody reads again (Sequential / Residual
+-- call this for their intermediates): normalise in place (on the CPU).
+function InstanceNorm:forward_overwrite(x)
+  if self.training then return self:forward(x) end
+  return core.ops.instance_norm(x, self.params.weight, self.params.bias, self.eps, false, true)
+end
+
 function InstanceNorm:backward(dy)
   local s = self.saved
   local dx = core.ops.instance_norm_backward(dy, s.x, s.mean, s.rstd, self.params.weight, self.grads.weight,
