@@ -2,7 +2,7 @@
 # CPU backend always; CUDA backend when nvcc is found (CUDA=0 forces it off).
 
 CC      ?= gcc
-PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto snappy
+PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto snappy libprotobuf-c
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fPIC -I. -Iengine $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -fopenmp -lpthread -lm
@@ -55,7 +55,12 @@ else
 ENGINE_SRC  += engine/gpu_none.c
 endif
 
-OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(KERNEL_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o) \
+# Sources generated at build time: the ONNX protobuf encoder from engine/io/onnx.proto.
+GEN     := $(BUILD)/gen
+PROTOC_C ?= protoc-c
+CFLAGS  += -I$(GEN)
+
+OBJ := $(GEN)/engine/io/onnx.pb-c.o $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(KERNEL_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o) \
        $(EMU_SRC:%.cpp=$(BUILD)/%.o)
 LIB := $(BUILD)/libstrata.a
 
@@ -81,6 +86,16 @@ $(LIB): $(OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GEN)/engine/io/onnx.pb-c.c $(GEN)/engine/io/onnx.pb-c.h &: engine/io/onnx.proto
+	@mkdir -p $(GEN)
+	$(PROTOC_C) --c_out=$(GEN) $<
+
+$(GEN)/engine/io/onnx.pb-c.o: $(GEN)/engine/io/onnx.pb-c.c
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The writer includes the generated header, which must exist before its first compile.
+$(BUILD)/engine/io/onnx.o: $(GEN)/engine/io/onnx.pb-c.h
 
 ifeq ($(CUDA),emu)
 # Kernel launches `k<<<grid, block>>>(args)` become `st_emu_launch(k, grid, block)(args)`;

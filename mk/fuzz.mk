@@ -21,7 +21,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  ?= -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Wno-pass-failed
 FUZZ_TARGETS ?= $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto snappy
+FUZZ_PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto snappy libprotobuf-c
 FUZZ_LIB      = $(abspath $(FUZZ_DIR))/obj/libstrata.a
 FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:exitcode=86 \
                 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0 \

@@ -1,4 +1,4 @@
-/* The C module "strata.core": tensors, ops, RNG, datasets, image and weight I/O, system helpers. */
+/* The C module "strata.core": tensors, ops, RNG, datasets, image and weight I/O, ONNX export, .npy output, system helpers. */
 #include "lstrata.h"
 
 int luaopen_strata_core(lua_State *L) {
@@ -12,5 +12,7 @@ int luaopen_strata_core(lua_State *L) {
   lst_open_image(L);
   lst_open_weights(L);
   lst_open_sys(L);
+  lst_open_onnx(L);
+  lst_open_npy(L);
   return 1;
 }

@@ -47,6 +47,8 @@ void lst_open_image(lua_State *L);
 void lst_open_weights(lua_State *L);
 void lst_open_sys(lua_State *L);
 void lst_add_sys_run(lua_State *L); /* adds to the "sys" table on top of the stack */
+void lst_open_onnx(lua_State *L);
+void lst_open_npy(lua_State *L);
 
 /* The module table "strata.core". */
 int luaopen_strata_core(lua_State *L);

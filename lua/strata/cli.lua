@@ -14,6 +14,8 @@ commands:
                                           a grid of runs, summary.csv/.md and plots (--slurm: a job array script)
   stylize --model MODEL.h5 [--device D] [--size WxH] IN OUT
                                           stylize an image with a trained transformer
+                                          (OUT.npy: the unrounded float32 values)
+  export onnx MODEL.h5 OUT.onnx           the transformer as an ONNX model (opset 13)
   weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
   weights import keras-vgg19 FILE.h5 OUT.h5
                                           convert Keras' VGG-19 notop weights
@@ -105,6 +107,29 @@ function cli.stylize(args)
   return 0
 end
 
+local exporters = {
+  onnx = function(model, out)
+    local g = require("strata.export_onnx").file(model, out)
+    print(string.format("wrote %s: ONNX opset %d, %d nodes, %d initializers", out, g.opset, #g.nodes,
+      #g.initializers))
+  end,
+}
+
+function cli.export(args)
+  local format, model, out = args[1], args[2], args[3]
+  local names = {}
+  for k in pairs(exporters) do names[#names + 1] = k end
+  table.sort(names)
+  if not exporters[format] then
+    local near = format and util.closest(format, names)
+    util.fail("export: unknown format '%s' (known: %s)%s", tostring(format), table.concat(names, ", "),
+      near and (" — did you mean '" .. near .. "'?") or "")
+  end
+  if not model or not out or args[4] then util.fail("export %s: expected MODEL.h5 and one output path", format) end
+  exporters[format](model, out)
+  return 0
+end
+
 local importers = {
   engstrom = function(src)
     local w = core.weights.import_engstrom(src)
@@ -193,7 +218,7 @@ function cli.main(argv)
   end
   local f = cli[cmd]
   if type(f) ~= "function" or cmd == "main" then
-    local near = util.closest(cmd, { "run", "stylize", "weights", "eval", "sweep", "help" })
+    local near = util.closest(cmd, { "run", "stylize", "export", "weights", "eval", "sweep", "help" })
     util.fail("unknown command '%s'%s; see 'strata help'", cmd, near and (" (did you mean '" .. near .. "'?)") or "")
   end
   return f(rest)

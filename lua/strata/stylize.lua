@@ -37,13 +37,18 @@ function M.image(net, img, device)
   return out
 end
 
--- Reads `input`, optionally squashes it to size {w, h}, stylizes, writes `output`.
+-- Reads `input`, optionally squashes it to size {w, h}, stylizes, writes
+-- `output`: an image, or with a .npy name the unrounded float32 values [3,H,W].
 function M.file(net, input, output, opts)
   opts = opts or {}
   local img = core.image.read(input)
   if opts.size then img = core.ops.resize(img, opts.size[2], opts.size[1]) end
   local y = M.image(net, img, opts.device)
-  core.image.write(output, y)
+  if output:lower():match("%.npy$") then
+    core.npy.save(output, y)
+  else
+    core.image.write(output, y)
+  end
   return y
 end
 
