@@ -13,7 +13,7 @@ if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$PWD" ]; then
   git ls-files -z >"$tmp/files"
 else
   find -L . \( -path ./.git -o -path './.[a-z]*' -o -path './build*' -o -path ./bin -o -path ./results \
-    -o -path ./weights/downloads -o -name '*.h5' -o -name '*.o' \) -prune -o -type f -print0 >"$tmp/files"
+    -o -path ./weights/downloads -o -name node_modules -o -name '*.h5' -o -name '*.o' \) -prune -o -type f -print0 >"$tmp/files"
 fi
 [ -s "$tmp/files" ]; ok $? "the tree's files are listed ($(tr -cd '\0' <"$tmp/files" | wc -c) files)"
 pattern='\.\./shared|/work/shared|shared/data|SHARED_DATA|shared_data'
