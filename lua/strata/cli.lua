@@ -12,8 +12,9 @@ commands:
   eval EVAL.lua [--set key=value ...]     the paper's depth-map L2 comparison of two models
   sweep FILE.lua [--set k=v] [--devices D1,D2] [--slurm]
                                           a grid of runs, summary.csv/.md and plots (--slurm: a job array script)
-  stylize --model MODEL.h5 [--device D] [--size WxH] IN OUT
+  stylize --model MODEL.h5 [--device D] [--size WxH] [--preserve-colors] IN OUT
                                           stylize an image with a trained transformer
+                                          (--preserve-colors: keep the photo's colours)
                                           (OUT.npy: the unrounded float32 values)
   export onnx MODEL.h5 OUT.onnx           the transformer as an ONNX model (opset 13)
   weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
@@ -26,7 +27,8 @@ commands:
   help                                    this text
 ]]
 
--- Splits "--name value" options (listed in `known`) from positional arguments.
+-- Splits "--name value" options (listed in `known`) from positional arguments;
+-- an option whose `known` entry is "flag" takes no value (true when given).
 local function parse_options(args, known, command)
   local opts, pos = {}, {}
   local i = 1
@@ -40,9 +42,14 @@ local function parse_options(args, known, command)
         local near = util.closest(name, names)
         util.fail("%s: unknown option --%s%s", command, name, near and (" (did you mean --" .. near .. "?)") or "")
       end
-      if i == #args then util.fail("%s: option --%s needs a value", command, name) end
-      opts[name] = args[i + 1]
-      i = i + 2
+      if known[name] == "flag" then
+        opts[name] = true
+        i = i + 1
+      else
+        if i == #args then util.fail("%s: option --%s needs a value", command, name) end
+        opts[name] = args[i + 1]
+        i = i + 2
+      end
     else
       pos[#pos + 1] = a
       i = i + 1
@@ -95,14 +102,16 @@ function cli.eval(args) return require("strata.eval").main(args) end
 function cli.sweep(args) return require("strata.sweep").main(args) end
 
 function cli.stylize(args)
-  local opts, pos = parse_options(args, { model = true, device = true, size = true }, "stylize")
+  local opts, pos = parse_options(args, { model = true, device = true, size = true, ["preserve-colors"] = "flag" },
+    "stylize")
   if not opts.model then util.fail("stylize: --model MODEL.h5 is required") end
   if #pos ~= 2 then util.fail("stylize: expected an input and an output image, got %d paths", #pos) end
   local stylize = require "strata.stylize"
   local device = check_device(opts.device)
   local net = stylize.load_model(opts.model, device)
   local t0 = core.sys.clock()
-  local y = stylize.file(net, pos[1], pos[2], { device = device, size = opts.size and parse_size(opts.size, "stylize") })
+  local y = stylize.file(net, pos[1], pos[2], { device = device, size = opts.size and parse_size(opts.size, "stylize"),
+    preserve_colors = opts["preserve-colors"] })
   print(string.format("wrote %s (%dx%d) in %.2f s", pos[2], y:size(3), y:size(2), core.sys.clock() - t0))
   return 0
 end

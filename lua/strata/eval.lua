@@ -30,6 +30,7 @@ function M.defaults()
     title = "",                        -- the figure's title ("" = from the name)
     figure_images = 4,                 -- images in the figure (two rows each: stylizations, depth maps)
     figure_tile = 256,                 -- tile height in the figure, pixels
+    preserve_colors = false,           -- stylizations keep the originals' colours (YCbCr chroma)
     device = "cpu",
     output = { dir = "results" },
   }
@@ -271,7 +272,9 @@ function M.run(cfg)
     local h, w = d_o:size(d_o:dim() - 1), d_o:size(d_o:dim())
     local ys, ds, m = {}, {}, {}
     for k = 1, nm do
-      ys[k] = clamp_image(stylize.image(models[k], img, device))
+      local y = stylize.image(models[k], img, device)
+      if cfg.preserve_colors then y = stylize.preserve_colors(y, img) end
+      ys[k] = clamp_image(y)
       ds[k] = depth_of(ys[k])
       local s = ds[k]:to_list()
       m[k] = { M.l2(o, s), M.silog(o, s), M.ssim(o, s, h, w) }
@@ -353,6 +356,9 @@ function M.run(cfg)
     report[#report + 1] = string.format("Also shown and measured: `%s`, %s.", cfg.pretrained.model,
       cfg.pretrained.label:gsub("\n", " "))
   end
+  if cfg.preserve_colors then
+    report[#report + 1] = "Colours preserved: each stylization keeps its luminance and takes the original's chroma (YCbCr, BT.601 full range)."
+  end
   report[#report + 1] = ""
   report[#report + 1] = string.format("**Mean L2 distance to the original's depth map: baseline %.4g, depth-aware %.4g; ratio %.3f** (the paper: about 0.5).", mean[1][1], mean[2][1], ratio)
   if has_pre then
@@ -396,7 +402,7 @@ function M.run(cfg)
   return { ratio = ratio, mean = mean, rows = rows, dir = out_dir }
 end
 
--- `strata eval FILE.lua [--set key=value ...]`
+-- `strata eval FILE.lua [--set key=value ...] [--preserve-colors]`
 function M.main(args)
   local file = args[1]
   if not file then util.fail("eval: which file? usage: strata eval EVAL.lua [--set key=value ...]") end
@@ -412,6 +418,9 @@ function M.main(args)
     if args[i] == "--set" and args[i + 1] then
       experiment.apply_set(cfg, args[i + 1], origins)
       i = i + 2
+    elseif args[i] == "--preserve-colors" then
+      cfg.preserve_colors = true
+      i = i + 1
     else
       util.fail("eval: unexpected argument '%s'", args[i])
     end

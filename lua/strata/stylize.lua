@@ -37,13 +37,25 @@ function M.image(net, img, device)
   return out
 end
 
--- Reads `input`, optionally squashes it to size {w, h}, stylizes, writes
+-- The stylized image y's luminance with the colours (YCbCr chroma, BT.601
+-- full range as in JPEG) of `original` [3,H,W], resized to y's size first
+-- when they differ (the network rounds sizes up to a multiple of 4).
+function M.preserve_colors(y, original)
+  if original:size(2) ~= y:size(2) or original:size(3) ~= y:size(3) then
+    original = core.ops.resize(original, y:size(2), y:size(3))
+  end
+  return core.ops.preserve_colors(y, original)
+end
+
+-- Reads `input`, optionally squashes it to size {w, h}, stylizes (keeping
+-- its colours with opts.preserve_colors), writes
 -- `output`: an image, or with a .npy name the unrounded float32 values [3,H,W].
 function M.file(net, input, output, opts)
   opts = opts or {}
   local img = core.image.read(input)
   if opts.size then img = core.ops.resize(img, opts.size[2], opts.size[1]) end
   local y = M.image(net, img, opts.device)
+  if opts.preserve_colors then y = M.preserve_colors(y, img) end
   if output:lower():match("%.npy$") then
     core.npy.save(output, y)
   else
