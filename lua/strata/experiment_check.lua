@@ -228,6 +228,11 @@ local function image_list(v)
   if x == nil then return nil, "a folder of images, or a non-empty list of image paths" end
   return x
 end
+local function boolean(v)
+  if type(v) == "boolean" then return v end
+  return nil, "true or false"
+end
+
 M.eval = {
   ["name"] = string_rule,
   ["images"] = image_list,
@@ -246,6 +251,7 @@ M.eval = {
   ["title"] = string_rule,
   ["figure_images"] = int({ min = 0 }),
   ["figure_tile"] = int({ min = 1, max = M.MAX_SIDE }),
+  ["preserve_colors"] = boolean,
   ["device"] = device,
   ["output.dir"] = string_rule,
 }
