@@ -8,6 +8,15 @@
 #     images and random VGG weights; needs nothing but the two programs.
 #   - train SxS +depth: the same plus the depth loss (FCRN on the content and
 #     the stylized batch, MSE of its depth map, weight 200), random FCRN weights.
+#   - stylize-big WxH: the stylize case on a large photo (2048x1360), for the
+#     peak-memory goal (strata at most 0.6x PyTorch's peak RSS).
+#   - e2e WxH: `strata stylize` end to end (process start to PNG written) vs
+#     the PyTorch script doing the same; strata's goal is within 1.3x of its
+#     own forward pass (the stylize case at the same size, same profile).
+# Every case runs under each ISA profile (PROFILES, "native avx2"): native is
+# the machine's own ISA; avx2 sets ONEDNN_MAX_CPU_ISA=AVX2 (oneDNN and
+# strata's own kernels, kernels/cpu/cpu_isa.c) and ATEN_CPU_CAPABILITY=avx2
+# (PyTorch) for both sides. Peak RSS of every process comes from /usr/bin/time.
 # Builds nothing (make bench depends on bin/strata).
 #
 # Env: ROUNDS (default 5), REPEAT (default 3; forwards per stylize process),
@@ -16,7 +25,9 @@
 # TRAIN_CASES ("128 256"), DEPTH_CASES ("128 256": sizes of the +depth cases),
 # DEPTH_ROUNDS (3: rounds of the +depth cases at 256 and above, whose PyTorch
 # steps take ~10 s), PYTHON (/usr/bin/python3), STRATA (bin/strata: another
-# build to compare, e.g. one linked differently).
+# build to compare, e.g. one linked differently), PROFILES ("native avx2"),
+# BIG_CASES ("2048x1360"), BIG_ROUNDS (1; each process runs 2 forwards),
+# E2E_CASES ("712x474"), FMA_UNITS (2: FMA pipes per core, for the peak).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -32,6 +43,11 @@ STYLE_CASES=${STYLE_CASES-256x256 712x474}
 TRAIN_CASES=${TRAIN_CASES-128 256}
 DEPTH_CASES=${DEPTH_CASES-128 256}
 DEPTH_ROUNDS=${DEPTH_ROUNDS:-3}
+PROFILES=${PROFILES-native avx2}
+BIG_CASES=${BIG_CASES-2048x1360}
+BIG_ROUNDS=${BIG_ROUNDS:-1}
+E2E_CASES=${E2E_CASES-712x474}
+FMA_UNITS=${FMA_UNITS:-2}
 BATCH=4
 export OMP_NUM_THREADS=2
 THREADS=2
@@ -66,6 +82,16 @@ if [ -n "$STYLE_CASES" ]; then
     else
         for s in $STYLE_CASES; do CASES="$CASES stylize:$s"; done
     fi
+fi
+if [ -f "$WEIGHTS/manifest.json" ] && [ -f "$IMAGE" ] && { [ $have_strata = 0 ] || [ -f "$TMP/wave.h5" ] ||
+        "$STRATA" weights import engstrom "$WEIGHTS" "$TMP/wave.h5" >"$TMP/import.log" 2>&1; }; then
+    for s in $BIG_CASES; do CASES="$CASES big:$s"; done
+    for s in $E2E_CASES; do CASES="$CASES e2e:$s"; done
+fi
+have_time=1
+if ! /usr/bin/time -f '%M' -o /dev/null true 2>/dev/null; then
+    have_time=0
+    echo "note: /usr/bin/time (Debian package 'time') is missing: no peak RSS columns"
 fi
 if [ -n "$TRAIN_CASES$DEPTH_CASES" ] && [ $have_strata = 1 ] &&
    ! "$STRATA" weights random vgg19 "$TMP/vgg.h5" >"$TMP/vgg.log" 2>&1; then
@@ -164,7 +190,7 @@ fcrn_flops() {
 # FCRN's input gradient (its weights are frozen).
 case_flops() {  # case_flops KIND:SIZE
     local kind=${1%%:*} size=${1#*:}
-    if [ "$kind" = stylize ]; then transformer_flops "${size%x*}" "${size#*x}"
+    if [ "$kind" = stylize ] || [ "$kind" = big ] || [ "$kind" = e2e ]; then transformer_flops "${size%x*}" "${size#*x}"
     elif [ "$kind" = train ]; then train_flops "$size" "$BATCH"
     else echo $(( $(train_flops "$size" "$BATCH") + BATCH * 3 * $(fcrn_flops "$size") )); fi
 }
@@ -175,26 +201,58 @@ median() {  # median of the numbers in file $1 (empty -> "-")
         if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'
 }
 
-# run_side NAME KIND:SIZE OUTFILE: one process, keep its `seconds` lines after the first.
+# measured RSSFILE CMD...: runs CMD, appends its peak RSS (KiB) to RSSFILE.
+measured() {
+    local rss=$1 rc; shift
+    if [ $have_time = 0 ]; then "$@"; return; fi
+    rm -f "$TMP/rss.one"
+    /usr/bin/time -f '%M' -o "$TMP/rss.one" "$@"; rc=$?
+    [ -s "$TMP/rss.one" ] && tail -n 1 "$TMP/rss.one" >>"$rss"
+    return $rc
+}
+
+now_s() { date +%s.%N; }
+
+# run_side NAME KIND:SIZE OUTFILE: one process, keep its `seconds` lines after
+# the first (e2e: the process's wall time), its peak RSS into OUTFILE.rss.
 run_side() {
     local name=$1 kind=${2%%:*} size=${2#*:} out=$3 log=$TMP/$1.log n
-    if [ "$kind" = stylize ]; then
-        n=$REPEAT
+    if [ "$kind" = stylize ] || [ "$kind" = big ]; then
+        n=$REPEAT; [ "$kind" = big ] && n=2
         if [ "$name" = strata ]; then
-            "$STRATA" run bench/stylize.lua --model "$TMP/wave.h5" --image "$IMAGE" \
-                --size "$size" --repeat "$REPEAT" >"$log" 2>&1
+            measured "$out.rss" "$STRATA" run bench/stylize.lua --model "$TMP/wave.h5" --image "$IMAGE" \
+                --size "$size" --repeat "$n" >"$log" 2>&1
         else
-            "$PYTHON" bench/torch_transformer.py --weights "$WEIGHTS" --image "$IMAGE" \
-                --size "$size" --repeat "$REPEAT" --threads "$THREADS" >"$log" 2>&1
+            measured "$out.rss" "$PYTHON" bench/torch_transformer.py --weights "$WEIGHTS" --image "$IMAGE" \
+                --size "$size" --repeat "$n" --threads "$THREADS" >"$log" 2>&1
         fi
+    elif [ "$kind" = e2e ]; then
+        # Process start to PNG written; one wall time per process, nothing discarded.
+        local t0 rc; t0=$(now_s)
+        if [ "$name" = strata ]; then
+            measured "$out.rss" "$STRATA" stylize --model "$TMP/wave.h5" --size "$size" "$IMAGE" "$TMP/e2e.png" \
+                >"$log" 2>&1
+        else
+            measured "$out.rss" "$PYTHON" bench/torch_transformer.py --weights "$WEIGHTS" --image "$IMAGE" \
+                --size "$size" --repeat 1 --threads "$THREADS" --out "$TMP/e2e.png" >"$log" 2>&1
+        fi
+        rc=$?
+        if [ $rc -ne 0 ] || [ ! -s "$TMP/e2e.png" ]; then
+            echo "bench: $name e2e $size failed (exit $rc); last output:" >&2
+            tail -n 5 "$log" >&2
+            return 1
+        fi
+        rm -f "$TMP/e2e.png"
+        awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.6f\n", b - a }' >>"$out"
+        return 0
     else
         n=$STEPS
         local depth=none; [ "$kind" = depth ] && depth=fcrn
         if [ "$name" = strata ]; then
-            "$STRATA" run bench/train_step.lua --vgg "$TMP/vgg.h5" --fcrn "$TMP/fcrn.h5" --size "$size" \
+            measured "$out.rss" "$STRATA" run bench/train_step.lua --vgg "$TMP/vgg.h5" --fcrn "$TMP/fcrn.h5" --size "$size" \
                 --batch "$BATCH" --steps "$STEPS" --depth "$depth" --device cpu >"$log" 2>&1
         else
-            "$PYTHON" bench/torch_train.py --size "$size" --batch "$BATCH" --steps "$STEPS" \
+            measured "$out.rss" "$PYTHON" bench/torch_train.py --size "$size" --batch "$BATCH" --steps "$STEPS" \
                 --threads "$THREADS" --depth "$depth" --device cpu >"$log" 2>&1
         fi
     fi
@@ -207,21 +265,48 @@ run_side() {
     grep '^seconds ' "$log" | tail -n +2 | awk '{print $2}' >>"$out"
 }
 
+# profile_env PROFILE: the environment of one ISA profile.
+profile_env() {
+    unset ONEDNN_MAX_CPU_ISA DNNL_MAX_CPU_ISA ATEN_CPU_CAPABILITY
+    if [ "$1" = avx2 ]; then
+        export ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
+    fi
+}
+
 label() {  # stylize:256x256 -> "stylize 256x256"; train:256 -> "train 256x256 b4"; depth:256 -> "... +depth"
     local kind=${1%%:*} size=${1#*:}
-    if [ "$kind" = stylize ]; then echo "stylize $size"
+    if [ "$kind" = stylize ] || [ "$kind" = big ]; then echo "stylize $size"
+    elif [ "$kind" = e2e ]; then echo "e2e stylize $size"
     else echo "train ${size}x$size b$BATCH$([ "$kind" = depth ] && echo " +depth")"; fi
 }
 
-# --- rounds -------------------------------------------------------------------
+# --- header: machine and FMA peak per profile ----------------------------------
+cpu_model=$(lscpu 2>/dev/null | awk -F: '/^Model name/ {sub(/^ +/, "", $2); print $2; exit}')
+cpu_family=$(lscpu 2>/dev/null | awk -F: '/^CPU family/ {sub(/^ +/, "", $2); print $2; exit}')
 echo "strata vs PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '-')" \
-     "| $(nproc) cores, OMP_NUM_THREADS=$OMP_NUM_THREADS | $ROUNDS rounds ($DEPTH_ROUNDS for +depth at >= 256); stylize $REPEAT reps," \
+     "| CPU: ${cpu_model:-?} (family ${cpu_family:-?}), $(nproc) cores, OMP_NUM_THREADS=$OMP_NUM_THREADS" \
+     "| $ROUNDS rounds ($DEPTH_ROUNDS for +depth at >= 256, $BIG_ROUNDS for big stylize); stylize $REPEAT reps," \
      "train $STEPS steps per process (first of each process discarded)"
+echo "FMA peak = cores x clock (GHz, measured: dependent integer adds) x FMA units ($FMA_UNITS) x float lanes x 2 FLOP"
+declare -A PEAK
+for prof in $PROFILES; do
+    profile_env "$prof"
+    line=$([ $have_strata = 1 ] && "$STRATA" run bench/cpu_peak.lua "$THREADS" "$FMA_UNITS" 2>/dev/null)
+    PEAK[$prof]=$(echo "$line" | awk '{print $12}')
+    echo "  profile $prof${ONEDNN_MAX_CPU_ISA:+ (ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA ATEN_CPU_CAPABILITY=$ATEN_CPU_CAPABILITY)}:" \
+         "${line:-strata missing: no measurement}" \
+         "$(echo "$line" | awk '{printf "= %s x %s x %s x %s x 2 GFLOP/s", $8, $6, $10, $4}')"
+done
+
+# --- rounds -------------------------------------------------------------------
+for prof in $PROFILES; do
+profile_env "$prof"
 for c in $CASES; do
-    f=${c//[:x]/_}
-    : >"$TMP/strata.$f"; : >"$TMP/torch.$f"
+    f=${prof}_${c//[:x]/_}
+    : >"$TMP/strata.$f"; : >"$TMP/torch.$f"; : >"$TMP/strata.$f.rss"; : >"$TMP/torch.$f.rss"
     rounds=$ROUNDS
     [ "${c%%:*}" = depth ] && [ "${c#*:}" -ge 256 ] && rounds=$DEPTH_ROUNDS
+    [ "${c%%:*}" = big ] && rounds=$BIG_ROUNDS
     for r in $(seq 1 "$rounds"); do
         # Alternate who goes first so neither side always inherits a warm cache.
         if [ $((r % 2)) = 1 ]; then order="strata torch"; else order="torch strata"; fi
@@ -234,26 +319,58 @@ for c in $CASES; do
         done
     done
 done
+done
+profile_env none
 
 # --- table --------------------------------------------------------------------
-printf '\n%-26s %7s %15s %14s %13s %15s %14s\n' case samples "strata median s" \
-       "torch median s" "torch/strata" "strata GFLOP/s" "torch GFLOP/s"
+mib() {  # median KiB in file $1 -> MiB (or "-")
+    local m; m=$(median "$1")
+    [ "$m" = - ] && echo - || awk -v k="$m" 'BEGIN { printf "%.0f", k / 1024 }'
+}
+printf '\n%-24s %-6s %4s %10s %10s %8s %16s %16s %9s %9s %8s\n' case ISA n "strata s" "torch s" "torch/st" \
+       "strata GFLOP/s" "torch GFLOP/s" "st RSS MB" "to RSS MB" "RSS st/to"
+for prof in $PROFILES; do
 for c in $CASES; do
-    f=${c//[:x]/_}
+    f=${prof}_${c//[:x]/_}
     ms=$(median "$TMP/strata.$f"); mt=$(median "$TMP/torch.$f")
     ns=$(wc -l <"$TMP/strata.$f"); nt=$(wc -l <"$TMP/torch.$f")
-    awk -v c="$(label "$c")" -v n="$(( ns > nt ? ns : nt ))" -v s="$ms" -v t="$mt" -v f="$(case_flops "$c")" 'BEGIN {
+    rs=$(mib "$TMP/strata.$f.rss"); rt=$(mib "$TMP/torch.$f.rss")
+    awk -v c="$(label "$c")" -v p="$prof" -v n="$(( ns > nt ? ns : nt ))" -v s="$ms" -v t="$mt" -v f="$(case_flops "$c")" \
+        -v pk="${PEAK[$prof]:-}" -v rs="$rs" -v rt="$rt" 'BEGIN {
         ratio = (s != "-" && t != "-" && s > 0) ? sprintf("%.2f", t / s) : "-"
         gs = (s != "-" && s > 0) ? sprintf("%.1f", f / s / 1e9) : "-"
         gt = (t != "-" && t > 0) ? sprintf("%.1f", f / t / 1e9) : "-"
+        if (pk != "" && pk > 0) {
+            if (gs != "-") gs = gs sprintf(" (%.0f%%)", 100 * f / s / 1e9 / pk)
+            if (gt != "-") gt = gt sprintf(" (%.0f%%)", 100 * f / t / 1e9 / pk)
+        }
         ss = (s != "-") ? sprintf("%.4f", s) : "-"
         ts = (t != "-") ? sprintf("%.4f", t) : "-"
-        printf "%-26s %7d %15s %14s %13s %15s %14s\n", c, n, ss, ts, ratio, gs, gt }'
+        rr = (rs != "-" && rt != "-" && rt > 0) ? sprintf("%.2f", rs / rt) : "-"
+        printf "%-24s %-6s %4d %10s %10s %8s %16s %16s %9s %9s %8s\n", c, p, n, ss, ts, ratio, gs, gt, rs, rt, rr }'
+done
 done
 printf '(conv GFLOP per forward / step:'
-for c in $CASES; do printf ' %s %s;' "$(label "$c")" "$(awk -v f="$(case_flops "$c")" 'BEGIN{printf "%.1f", f/1e9}')"; done
-echo " torch/strata > 1 means strata is faster; GFLOP/s counts direct-convolution FLOPs, so Winograd can exceed the" \
-     "~500 GFLOP/s AVX-512 FMA peak of 2 cores)"
+for c in $CASES; do
+    case $c in e2e:*) continue ;; esac
+    printf ' %s %s;' "$(label "$c")" "$(awk -v f="$(case_flops "$c")" 'BEGIN{printf "%.1f", f/1e9}')"
+done
+echo " torch/st > 1 means strata is faster; GFLOP/s count direct-convolution FLOPs, so Winograd can pass the peak;" \
+     "(%) is of the profile's FMA peak above; RSS: peak resident set of the whole process, median; e2e rows: wall" \
+     "time of the whole process, GFLOP/s of its one forward)"
+# Goals of issue 14 that compare rows.
+for prof in $PROFILES; do
+    for s in $E2E_CASES; do
+        e=$(median "$TMP/strata.${prof}_e2e_${s//x/_}" 2>/dev/null); fw=$(median "$TMP/strata.${prof}_stylize_${s//x/_}" 2>/dev/null)
+        [ -n "$e" ] && [ -n "$fw" ] && [ "$e" != - ] && [ "$fw" != - ] &&
+            awk -v e="$e" -v fw="$fw" -v p="$prof" -v s="$s" 'BEGIN { printf "goal e2e (%s, %s): strata stylize end to end %.3f s = %.2fx its forward pass %.3f s (goal <= 1.3x)\n", p, s, e, e / fw, fw }'
+    done
+    for s in $BIG_CASES; do
+        rs=$(mib "$TMP/strata.${prof}_big_${s//x/_}.rss" 2>/dev/null); rt=$(mib "$TMP/torch.${prof}_big_${s//x/_}.rss" 2>/dev/null)
+        [ -n "$rs" ] && [ -n "$rt" ] && [ "$rs" != - ] && [ "$rt" != - ] &&
+            awk -v a="$rs" -v b="$rt" -v p="$prof" -v s="$s" 'BEGIN { printf "goal memory (%s, stylize %s): strata peak RSS %d MB = %.2fx PyTorch'"'"'s %d MB (goal <= 0.6x)\n", p, s, a, a / b, b }'
+    done
+done
 [ $have_strata = 1 ] || [ $strata_failed = 1 ] || echo "strata side missing ($strata_note)"
 [ $strata_failed = 0 ] || echo "strata side FAILED (see its output above); its column is incomplete"
 

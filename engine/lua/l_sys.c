@@ -12,6 +12,7 @@
 #include "../io/fsops.h"
 #include "../memory.h"
 #include "lstrata.h"
+#include "kernels/cpu/cpu_isa.h"
 
 static int l_clock(lua_State *L) {
   struct timespec ts;
@@ -106,7 +107,50 @@ static int l_set_tf32(lua_State *L) {
   return 0;
 }
 
+/* The core clock in GHz, measured: a chain of dependent integer adds (one
+ * cycle each on every x86-64 core) timed in this thread's CPU time, the best
+ * of 5 runs of ~10^8 adds. Under a hypervisor /proc/cpuinfo shows the nominal
+ * clock, not the boost clock the cores run at; the bench's peak needs the latter. */
+static double measured_ghz(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  double best = 0.0;
+  for (int r = 0; r < 5; r++) {
+    struct timespec a, b;
+    const long iters = 12500000; /* 8 adds each */
+    long x = 0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    for (long i = 0; i < iters; i++)
+      __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                       "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0"
+                       : "+r"(x));
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    const double s = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+    const double ghz = s > 0 ? 8.0 * (double)iters / s * 1e-9 : 0.0;
+    if (ghz > best) best = ghz;
+  }
+  return best;
+#else
+  return 0.0;
+#endif
+}
+
+/* cpu() -> {isa = "avx512"|"avx2"|"base" (strata's kernels' level, capped by
+ * ONEDNN_MAX_CPU_ISA as oneDNN's are), lanes = floats per vector at that
+ * level, ghz = the measured core clock (0 where not measurable)}. */
+static int l_cpu(lua_State *L) {
+  const st_cpu_isa_level l = st_cpu_isa();
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, st_cpu_isa_name(l));
+  lua_setfield(L, -2, "isa");
+  lua_pushinteger(L, l == ST_ISA_AVX512 ? 16 : l == ST_ISA_AVX2 ? 8 : 4);
+  lua_setfield(L, -2, "lanes");
+  lua_pushnumber(L, measured_ghz());
+  lua_setfield(L, -2, "ghz");
+  return 1;
+}
+
 static const luaL_Reg functions[] = {{"clock", l_clock},
+                                     {"cpu", l_cpu},
                                      {"mkdir_p", l_mkdir_p},
                                      {"exists", l_exists},
                                      {"is_dir", l_is_dir},
