@@ -13,13 +13,16 @@
  * tables a build has is decided by what it links: engine/gpu_cuda.c hands
  * out the CUDA table, engine/gpu_none.c has none, as for device memory.
  * engine/ops/dispatch.c maps a tensor's device to its table. The cost is one
- * indirect call per op call, never inside a loop.
+ * indirect call per op call, never inside a loop. (The other way, CUDA
+ * prototypes always declared with a stub per kernel in gpu_none.c, would
+ * still leave a device branch and a second copy of each call's arguments in
+ * every op.)
  *
  * Every entry takes the device ordinal first (`dev`, ignored by the CPU),
  * then raw contiguous float32 pointers and sizes the op has checked, and
  * returns 0, or -1 after st_error(). Gradient pointers documented as
  * optional may be NULL. Semantics are the ops' (engine/ops/ops.h,
- * train_ops.h, fcrn_ops.h); this header is device-neutral, like the
+ * train_ops.h, fcrn_ops.h, tensor_ops.h); this header is device-neutral, like the
  * descriptors it includes. */
 #ifndef STRATA_KERNELS_KERNELS_H
 #define STRATA_KERNELS_KERNELS_H
