@@ -98,6 +98,9 @@ typedef struct st_kernels {
   int (*adam_step)(int dev, float *param, const float *grad, float *m, float *v, int64_t n, float beta1,
                    float beta2, float eps, float step_size, float sqrt_bc2);
 
+  /* colour preservation: y, lum, chroma are [3][n] RGB planes */
+  int (*preserve_colors)(int dev, float *y, const float *lum, const float *chroma, int64_t n);
+
   /* tensor arithmetic and statistics (engine/ops/tensor_ops.h), n elements */
   int (*arith)(int dev, float *y, const float *a, const float *b, int64_t n, st_arith_op op);
   int (*arith_scalar)(int dev, float *y, const float *x, float s, int scalar_first, int64_t n, st_arith_op op);

@@ -1,7 +1,7 @@
-/* preserve_colors: argument checks, then the CPU kernel (a per-pixel colour
- * transform after stylization; results come back to the CPU before it). */
+/* preserve_colors: argument checks, then the device's kernel (a per-pixel
+ * colour transform after stylization). */
 #include "error.h"
-#include "kernels/cpu/colour.h"
+#include "ops/dispatch.h"
 #include "ops/ops.h"
 
 int st_preserve_colors(st_tensor *y, const st_tensor *lum, const st_tensor *chroma) {
@@ -12,7 +12,9 @@ int st_preserve_colors(st_tensor *y, const st_tensor *lum, const st_tensor *chro
   if (st_check_placed(chroma, 3, lum->shape, lum, "preserve_colors: original image (the stylized image's shape)"))
     return -1;
   if (st_check_placed(y, 3, lum->shape, lum, "preserve_colors: output")) return -1;
-  if (st_tensor_device(lum).kind != ST_CPU) return st_no_kernel(fn, st_tensor_device(lum));
-  st_cpu_preserve_colors(st_tensor_data(y), st_tensor_data(lum), st_tensor_data(chroma), lum->shape[1] * lum->shape[2]);
-  return 0;
+  int dev;
+  const st_kernels *k = st_kernels_of(lum, &dev, fn);
+  if (!k) return -1;
+  return k->preserve_colors(dev, st_tensor_data(y), st_tensor_data(lum), st_tensor_data(chroma),
+                            lum->shape[1] * lum->shape[2]);
 }

@@ -78,7 +78,7 @@ int st_pad2d_forward(st_tensor *y, const st_tensor *x, int top, int bottom, int 
 int st_pad2d_backward(st_tensor *dx, const st_tensor *dy, int top, int bottom, int left, int right, st_pad_mode mode);
 
 /* ---- preserve_colors: y = lum's luminance with chroma's colours, [3,H,W] RGB
- * 0..255, JPEG YCbCr (BT.601, full range); CPU (kernels/cpu/colour.h). */
+ * 0..255, JPEG YCbCr (BT.601, full range); formulas in kernels/cpu/colour.h. */
 int st_preserve_colors(st_tensor *y, const st_tensor *lum, const st_tensor *chroma);
 
 /* ---- resize: bilinear with half-pixel centres, NCHW to y's [N, C, out_h, out_w].

@@ -10,6 +10,7 @@
 #include "kernels/cpu/adam.h"
 #include "kernels/cpu/arith.h"
 #include "kernels/cpu/batch_norm.h"
+#include "kernels/cpu/colour.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv_transpose2d.h"
 #include "kernels/cpu/elementwise.h"
@@ -208,6 +209,12 @@ static int adam_step(int dev, float *param, const float *grad, float *m, float *
   return 0;
 }
 
+static int preserve_colors(int dev, float *y, const float *lum, const float *chroma, int64_t n) {
+  (void)dev;
+  st_cpu_preserve_colors(y, lum, chroma, n);
+  return 0;
+}
+
 static int arith(int dev, float *y, const float *a, const float *b, int64_t n, st_arith_op op) {
   (void)dev;
   st_cpu_arith(y, a, b, n, op);
@@ -286,6 +293,7 @@ const st_kernels st_cpu_kernels = {
     .tv_sums = tv_sums,
     .tv_backward = tv_backward,
     .adam_step = adam_step,
+    .preserve_colors = preserve_colors,
     .arith = arith,
     .arith_scalar = arith_scalar,
     .abs = abs_,

@@ -7,6 +7,7 @@
 #include "kernels/cuda/adam.h"
 #include "kernels/cuda/arith.h"
 #include "kernels/cuda/batch_norm.h"
+#include "kernels/cuda/colour.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/conv_transpose2d.h"
 #include "kernels/cuda/elementwise.h"
@@ -50,6 +51,7 @@ const st_kernels st_cuda_kernels = {
     .tv_sums = st_cuda_tv_sums,
     .tv_backward = st_cuda_tv_backward,
     .adam_step = st_cuda_adam_step,
+    .preserve_colors = st_cuda_preserve_colors,
     .arith = st_cuda_arith,
     .arith_scalar = st_cuda_arith_scalar,
     .abs = st_cuda_abs,

@@ -3,7 +3,8 @@
  * (one rounding per operation on both), sums agree to double rounding, min,
  * max and all_finite exactly, with NaN and infinities placed where the
  * reductions' block boundaries and the first element matter. Sizes span
- * several reduction passes. Also: the CUDA kernel table is complete, and
+ * several reduction passes. Colour preservation (engine/ops/ops.h) is equal
+ * to the CPU bit for bit too. Also: the CUDA kernel table is complete, and
  * mixed-device arguments are errors. Skips without a CUDA device. */
 #include <math.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include "engine/error.h"
 #include "engine/gpu.h"
 #include "engine/ops/dispatch.h"
+#include "engine/ops/ops.h"
 #include "engine/ops/tensor_ops.h"
 #include "engine/tensor.h"
 #include "tap.h"
@@ -177,6 +179,22 @@ static void check_paste(void) {
   release_all();
 }
 
+static void check_preserve_colors(void) {
+  const int64_t s[3] = {3, 37, 53};
+  /* lum past both ends of 0..255, so the clamp is exercised. */
+  st_tensor *lum = rand_cpu(3, s, -20.0f, 280.0f), *chroma = rand_cpu(3, s, 0.0f, 255.0f);
+  st_tensor *glum = on_gpu(lum), *gchroma = on_gpu(chroma);
+  st_tensor *y = empty_like(lum, st_cpu()), *gy = empty_like(lum, gpu);
+  ok_rc(st_preserve_colors(gy, glum, gchroma), "preserve_colors");
+  st_preserve_colors(y, lum, chroma);
+  bitwise_equal(gy, y, "preserve_colors equals the CPU");
+  ok_rc(st_preserve_colors(glum, glum, gchroma), "preserve_colors in place");
+  bitwise_equal(glum, y, "preserve_colors in place equals the CPU");
+  expect_st_error(st_preserve_colors(gy, glum, chroma), "a CPU original with a CUDA stylization",
+                  "different devices", NULL);
+  release_all();
+}
+
 int main(void) {
   tu_seed(0x243f6a8885a308d3ull);
   if (st_gpu_count() == 0) tap_skip_all("no CUDA device");
@@ -185,5 +203,6 @@ int main(void) {
   check_arith();
   check_reductions();
   check_paste();
+  check_preserve_colors();
   return tap_done();
 }
