@@ -164,6 +164,7 @@ static st_weights *receive(stream *s, const char *path) {
 st_weights *st_load_isolated(st_weights *(*load)(const char *path), const char *path, const char *what) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return load(path);
+  fcntl(fds[1], F_SETPIPE_SZ, 1 << 20); /* fewer turns between the processes (best effort) */
   fflush(NULL); /* nothing buffered may be written twice (the child does not flush, but be safe) */
   pid_t pid = fork();
   if (pid < 0) {
