@@ -51,4 +51,35 @@ tap.ok(rise <= bound, "stylize's peak allocation stays within the input plus fou
 tap.is(tap.str(y:shape(), ","), "3,256,384", "output shape")
 y:free()
 tap.ok(in_use() - before <= 0, "nothing of the pass stays allocated once its output is freed")
+
+-- Loss networks without gradients (content targets, eval): VGG-19 keeps
+-- only the requested maps (and its cached mean image) once features returns.
+local vgg19 = require "strata.models.vgg19"
+local vgg = vgg19.build({ width_div = 8 })
+vgg:train(false)
+local xv = strata.full({ 1, 3, 64, 64 }, 50)
+vgg:features(xv, { "relu1_1" }) -- caches the mean image for this shape
+before = in_use()
+local f = vgg:features(xv, { "relu2_1", "relu4_1" })
+local kept = 4 * (f.relu2_1:numel() + f.relu4_1:numel())
+tap.is(in_use() - before, kept, "VGG-19 features without gradients: only the requested maps stay allocated")
+f.relu2_1:free()
+f.relu4_1:free()
+vgg:train(true)
+before = in_use()
+f = vgg:features(xv, { "relu4_1" })
+tap.ok(in_use() - before > 4 * f.relu4_1:numel(), "in training mode the maps backward needs are kept")
+f = nil
+collectgarbage()
+
+-- A graph network (FCRN, the depth target) likewise keeps only its output.
+local fcrn = require "strata.models.fcrn"
+local net_d = fcrn.build({ width_div = 16 })
+net_d:train(false)
+local xd = strata.full({ 1, 3, 64, 64 }, 0.5)
+net_d:forward(xd):free() -- oneDNN primitives and caches for this shape
+collectgarbage()
+before = in_use()
+local d = net_d:forward(xd)
+tap.is(in_use() - before, 4 * d:numel(), "FCRN forward without gradients: only its output stays allocated")
 tap.done()

@@ -131,12 +131,18 @@ function M:features(x, layers)
   end
   local out = {}
   local h = self:preprocess(x)
+  -- Without gradients (evaluation mode: content targets, eval) each map
+  -- nobody asked for is freed as soon as the next layer has read it.
+  local no_grad = not self.layers[1].training
   for i = 1, deepest do
     local m = self.layers[i]
     -- A requested conv output must survive its ReLU, which is otherwise in
     -- place (saves one activation per layer when only relu* are asked for).
     local prev = self.layers[i - 1]
-    h = m:forward(h, prev ~= nil and want[prev.name] == true)
+    local kept = prev ~= nil and want[prev.name] == true
+    local y = m:forward(h, kept)
+    if no_grad and not kept and not rawequal(y, h) then h:free() end
+    h = y
     if want[m.name] then out[m.name] = h end
   end
   self.deepest = deepest

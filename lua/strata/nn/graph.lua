@@ -90,7 +90,17 @@ function Graph:features(x, layers)
     for k, i in ipairs(node.inputs) do args[k] = acts[i] end
     acts[j] = node.module:forward(table.unpack(args))
     for _, i in ipairs(node.inputs) do
-      if last[i] == j and not want[i] then acts[i] = nil end
+      if last[i] == j and not want[i] then
+        -- Without gradients (evaluation mode) no module kept it: free it now
+        -- (not the caller's input, nor a tensor still live under another node).
+        local t = acts[i]
+        acts[i] = nil
+        if not self.training and i ~= 0 and t and not rawequal(t, x) then
+          local shared = false
+          for _, a in pairs(acts) do shared = shared or rawequal(a, t) end
+          if not shared then t:free() end
+        end
+      end
     end
     -- Dropped maps are not collected here: a collector step per node cost ~10%
     -- of an FCRN pass at 128x128, and the tensor binding (engine/lua/l_tensor.c)
