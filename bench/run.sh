@@ -318,6 +318,9 @@ for c in $CASES; do
             fi
         done
     done
+    # Progress (the table comes at the end): medians so far, peak RSS in KiB.
+    echo "  [$prof] $(label "$c"): strata $(median "$TMP/strata.$f") s, torch $(median "$TMP/torch.$f") s;" \
+         "peak RSS KiB strata $(median "$TMP/strata.$f.rss"), torch $(median "$TMP/torch.$f.rss")"
 done
 done
 profile_env none
