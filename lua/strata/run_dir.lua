@@ -58,11 +58,11 @@ end
 function M.path(exp) return string.format("%s/%s/%s", exp.output.dir, exp.name, exp.run) end
 
 function M.is_complete(dir)
-  if not core.sys.exists(dir .. "/" .. M.MARKER) then return false end
   for _, f in ipairs(M.OUTPUTS) do
     if not core.sys.exists(dir .. "/" .. f) then return false end
   end
-  return true
+  -- A run folder from before markers (no sessions/) wrote report.md last.
+  return core.sys.exists(dir .. "/" .. M.MARKER) or not core.sys.exists(dir .. "/sessions")
 end
 
 function M.kill_point(stage)
