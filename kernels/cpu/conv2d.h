@@ -23,7 +23,8 @@ int st_cpu_conv2d_backward(const st_conv2d_desc *d, float *dx, float *dw, float 
  * too while this stays ST_CONV_AUTO. DIRECT and WINOGRAD are oneDNN's
  * (Winograd for 3x3 stride-1 convs with >= 16 channels and >= 16x16 outputs,
  * direct for the rest; im2col without
- * oneDNN); FEW is the direct AVX-512 kernel for K <= 4 at stride 1 (forward
+ * oneDNN); FEW is the direct kernel for K <= 4 at stride 1, AVX-512 or, under
+ * ONEDNN_MAX_CPU_ISA=AVX2 or on AVX2-only CPUs, AVX2 + FMA (forward
  * and weight gradient; the rest runs as AUTO). conv_transpose2d uses oneDNN
  * unless IM2COL is forced. */
 enum { ST_CONV_AUTO = 0, ST_CONV_IM2COL, ST_CONV_DIRECT, ST_CONV_WINOGRAD, ST_CONV_FEW };
