@@ -70,9 +70,10 @@ TESTS    ?= *
 TEST_C   := $(wildcard tests/$(TESTS)/test_*.c)
 TEST_BIN := $(TEST_C:%.c=$(BUILD)/%)
 # Everything prove runs: C test programs, Lua tests (*.lua), shell tests (*.sh).
-TEST_RUN  = $(TEST_BIN) $(EMU_TEST_BIN) $(sort $(wildcard tests/$(TESTS)/*.t.lua tests/$(TESTS)/*.t.sh))
+# tests/slurm starts Slurm daemons: its own target, test-slurm.
+TEST_RUN  = $(TEST_BIN) $(EMU_TEST_BIN) $(filter-out tests/slurm/%,$(sort $(wildcard tests/$(TESTS)/*.t.lua tests/$(TESTS)/*.t.sh)))
 
-.PHONY: all test clean bench bench-gpu demo weights
+.PHONY: all test test-slurm clean bench bench-gpu demo weights
 all: bin/strata
 
 bin/strata: $(BUILD)/engine/main.o $(LIB)
@@ -123,6 +124,11 @@ $(BUILD)/tests/%: tests/%.c tests/tap.h tests/testutil.h $(LIB)
 
 test: bin/strata $(TEST_BIN) $(EMU_TEST_BIN)
 	prove -j2 --exec tests/run-one $(TEST_RUN)
+
+# A sweep through a one-node Slurm on localhost (Debian slurm-wlm, munge):
+# tests/slurm starts munged, slurmctld and slurmd with a config of its own.
+test-slurm: bin/strata
+	prove --exec tests/run-one $(sort $(wildcard tests/slurm/*.t.sh))
 
 bench: bin/strata
 	bench/run.sh

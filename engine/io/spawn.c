@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,13 +37,17 @@ static char **merged_env(const char *const *env_set) {
   return env;
 }
 
-int st_spawn(const char *const *argv, const char *const *env_set, const char *out_path, pid_t *pid) {
+int st_spawn(const char *const *argv, const char *const *env_set, const char *out_path, const char *err_path,
+             pid_t *pid) {
   if (!argv || !argv[0]) return st_error("spawn: no program given");
   posix_spawn_file_actions_t fa;
   if (posix_spawn_file_actions_init(&fa) != 0) return st_error("spawn '%s': out of memory", argv[0]);
   int rc = 0;
-  if (out_path && (posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) != 0 ||
-                   posix_spawn_file_actions_adddup2(&fa, 1, 2) != 0))
+  if (out_path && posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) != 0)
+    rc = st_error("spawn '%s': out of memory", argv[0]);
+  if (rc == 0 && err_path && posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) != 0)
+    rc = st_error("spawn '%s': out of memory", argv[0]);
+  if (rc == 0 && out_path && !err_path && posix_spawn_file_actions_adddup2(&fa, 1, 2) != 0)
     rc = st_error("spawn '%s': out of memory", argv[0]);
   char **env = rc == 0 ? merged_env(env_set) : NULL;
   if (rc == 0 && !env) rc = st_error("spawn '%s': out of memory", argv[0]);
@@ -62,6 +68,27 @@ int st_wait(pid_t pid, pid_t *got, int *code) {
   *got = r;
   *code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
   return 0;
+}
+
+int st_find_program(const char *name, char *buf, size_t size) {
+  if (!name || !*name) return 1;
+  if (strchr(name, '/')) {
+    if (access(name, X_OK) != 0 || strlen(name) >= size) return 1;
+    strcpy(buf, name);
+    return 0;
+  }
+  const char *path = getenv("PATH");
+  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+  while (*path) {
+    size_t len = strcspn(path, ":");
+    struct stat st;
+    /* an empty entry means the current folder, as in execvp */
+    int n = len ? snprintf(buf, size, "%.*s/%s", (int)len, path, name) : snprintf(buf, size, "./%s", name);
+    if (n > 0 && (size_t)n < size && stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return 0;
+    path += len;
+    if (*path == ':') path++;
+  }
+  return 1;
 }
 
 int st_self_exe(char *buf, size_t size) {

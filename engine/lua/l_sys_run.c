@@ -5,7 +5,9 @@
  *   sys.remove_tree(path)        -- rm -r that never follows a link out of the tree
  *   sys.rename(from, to), sys.chmod(path, mode), sys.is_link(path)
  *   sys.lock(path)               -- a lock object (:release(), also on close/gc), or nil, holder_pid
- *   sys.spawn(argv, {env = {K = V}, output = path}) -- pid
+ *   sys.spawn(argv, {env = {K = V}, output = path, errors = path}) -- pid
+ *                                (errors: stderr apart from stdout; default with it)
+ *   sys.find_program(name)       -- its path from $PATH, or nil
  *   sys.wait([pid])              -- pid, exit code (128 + signal when killed)
  *   sys.self_exe(), sys.getcwd(), sys.getpid(), sys.pid_alive(pid)
  *   sys.sha256(string | CPU tensor) -- hex digest (a tensor: its float32 bytes)
@@ -91,11 +93,12 @@ static int l_spawn(lua_State *L) {
     lua_pop(L, 1);
   }
   argv[n] = NULL;
-  const char *out = NULL;
+  const char *out = NULL, *err = NULL;
   const char **env = NULL;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     if (lua_getfield(L, 2, "output") == LUA_TSTRING) out = lua_tostring(L, -1); /* stays on the stack */
+    if (lua_getfield(L, 2, "errors") == LUA_TSTRING) err = lua_tostring(L, -1);
     if (lua_getfield(L, 2, "env") == LUA_TTABLE) {
       int envt = lua_gettop(L);
       lua_newtable(L); /* "K=V" strings, anchored here */
@@ -121,7 +124,7 @@ static int l_spawn(lua_State *L) {
     }
   }
   pid_t pid;
-  if (st_spawn(argv, env, out, &pid) != 0) return lst_error(L);
+  if (st_spawn(argv, env, out, err, &pid) != 0) return lst_error(L);
   lua_pushinteger(L, pid);
   return 1;
 }
@@ -133,6 +136,13 @@ static int l_wait(lua_State *L) {
   lua_pushinteger(L, got);
   lua_pushinteger(L, code);
   return 2;
+}
+
+static int l_find_program(lua_State *L) {
+  char buf[PATH_MAX];
+  if (st_find_program(luaL_checkstring(L, 1), buf, sizeof buf) != 0) return 0;
+  lua_pushstring(L, buf);
+  return 1;
 }
 
 static int l_self_exe(lua_State *L) {
@@ -190,6 +200,7 @@ static const luaL_Reg functions[] = {
     {"spawn", l_spawn},       {"wait", l_wait},               {"self_exe", l_self_exe},
     {"getcwd", l_getcwd},     {"getpid", l_getpid},           {"pid_alive", l_pid_alive},
     {"sha256", l_sha256},     {"kill_self", l_kill_self},     {"is_link", l_is_link},
+    {"find_program", l_find_program},
     {NULL, NULL}};
 
 void lst_add_sys_run(lua_State *L) {

@@ -10,8 +10,9 @@ usage: strata <command> [arguments]
 commands:
   run FILE.lua [args...]                  run a Lua file (an experiment or a script)
   eval EVAL.lua [--set key=value ...]     the paper's depth-map L2 comparison of two models
-  sweep FILE.lua [--set k=v] [--devices D1,D2] [--slurm]
-                                          a grid of runs, summary.csv/.md and plots (--slurm: a job array script)
+  sweep FILE.lua [--set k=v] [--devices D1,D2] [--slurm [--gpus N] [--submit] ] [--status]
+                                          a grid of runs, summary.csv/.md and plots (--slurm: a job array
+                                          script, --submit: sbatch it; --status: each run's state)
   stylize --model MODEL.h5 [--device D] [--size WxH] [--preserve-colors] IN OUT
                                           stylize an image with a trained transformer
                                           (--preserve-colors: keep the photo's colours)

@@ -19,7 +19,10 @@ started without a shell (sys.spawn with an argument list). Afterwards
 results/<name>/summary.csv, summary.md and plot_<metric>.png (the final total
 loss, and any numeric column of a run's eval.csv, against the first swept key)
 are written. `--slurm` writes results/<name>/sweep.slurm (a job array, one run
-per task) instead of running anything.
+per task) instead of running anything; `--submit` also hands it to sbatch
+(started without a shell) and prints the job id; `--status` reports each
+run's state from its folder (strata.sweep_status). A run that fails leaves
+<run>/failed with the reason (removed when it is run again).
 ]]
 local core = require "strata.core"
 local util = require "strata.util"
@@ -278,15 +281,24 @@ local function run_command(exe, sweep, r, extra_sets)
 end
 
 -- In this process, one after another. Returns { [id] = error message } of failed runs.
+-- The failure marker read by --status: <run>/failed holds the reason.
+M.FAILED = "failed"
+local function mark_failed(r, why)
+  pcall(core.sys.mkdir_p, r.dir)
+  pcall(core.sys.write_atomic, r.dir .. "/" .. M.FAILED, why .. "\n")
+end
+
 local function run_sequential(sweep, todo)
   local train = require "strata.train"
   local failed = {}
   for k, r in ipairs(todo) do
     io.stdout:write(string.format("sweep %s: run %d/%d: %s\n", sweep.name, k, #todo, r.id))
     io.stdout:flush()
+    os.remove(r.dir .. "/" .. M.FAILED)
     local ok, err = pcall(train.train, r.exp, { origins = r.origins })
     if not ok then
       failed[r.id] = util.error_text(err)
+      mark_failed(r, failed[r.id])
       io.stderr:write(string.format("strata: sweep %s: run %s failed: %s\n", sweep.name, r.id, failed[r.id]))
     end
     collectgarbage("collect") -- the previous run's tensors go back to the allocator
@@ -315,6 +327,7 @@ local function run_parallel(sweep, todo, devices)
     local r = chain.runs[chain.next]
     if not r then return end
     chain.next = chain.next + 1
+    os.remove(r.dir .. "/" .. M.FAILED)
     local ok, pid = pcall(core.sys.spawn, run_argv(exe, sweep, r, { chain.set_dev }),
       { env = chain.env, output = logs .. "/" .. r.id .. ".out" })
     if ok then
@@ -348,6 +361,7 @@ local function run_parallel(sweep, todo, devices)
         o:close()
       end
       failed[r.id] = string.format("exit %s: %s", tostring(rc), last)
+      mark_failed(r, failed[r.id])
       io.stderr:write(string.format("strata: sweep %s: run %s failed (%s)\n", sweep.name, r.id, failed[r.id]))
     end
   end
@@ -514,7 +528,9 @@ end
 
 -- ---- Slurm ----
 
-function M.write_slurm(sweep)
+-- gpus: GPUs per task (default 1); 0 runs each task on the CPU (device=cpu).
+function M.write_slurm(sweep, gpus)
+  gpus = gpus or 1
   local exe, cwd = self_exe(), current_dir()
   local path = sweep.dir .. "/sweep.slurm"
   core.sys.mkdir_p(sweep.dir .. "/slurm")
@@ -524,31 +540,80 @@ function M.write_slurm(sweep)
     "# Finished runs exit at once; unfinished ones resume from their newest checkpoint.",
     "#SBATCH --job-name=strata-" .. sweep.name,
     string.format("#SBATCH --array=0-%d", #sweep.runs - 1),
-    "#SBATCH --gres=gpu:1",
+    gpus > 0 and ("#SBATCH --gres=gpu:" .. gpus) or "# (no GPU: --gpus 0)",
     "#SBATCH --output=" .. (sweep.dir:sub(1, 1) == "/" and "" or cwd .. "/") .. sweep.dir .. "/slurm/%A_%a.out",
     "set -euo pipefail",
     "cd " .. shell_quote(cwd),
     'case "${SLURM_ARRAY_TASK_ID:?run this script with sbatch}" in',
   }
+  local dev = gpus > 0 and "device=cuda" or "device=cpu"
   for i, r in ipairs(sweep.runs) do
-    lines[#lines + 1] = string.format("  %d) exec %s ;;", i - 1, run_command(exe, sweep, r, { "device=cuda" }))
+    local dir = r.dir:sub(1, 1) == "/" and r.dir or cwd .. "/" .. r.dir
+    lines[#lines + 1] = string.format("  %d) dir=%s; run=(%s) ;;", i - 1, shell_quote(dir), run_command(exe, sweep, r, { dev }))
   end
   lines[#lines + 1] = '  *) echo "no run for array task $SLURM_ARRAY_TASK_ID" >&2; exit 1 ;;'
   lines[#lines + 1] = "esac"
+  -- A failed task leaves <run>/failed for `strata sweep --status`.
+  lines[#lines + 1] = 'rm -f "$dir/failed"'
+  lines[#lines + 1] = 'rc=0; "${run[@]}" || rc=$?'
+  lines[#lines + 1] = 'if [ "$rc" -ne 0 ]; then'
+  lines[#lines + 1] = '  mkdir -p "$dir"'
+  lines[#lines + 1] = '  printf \'exit %d (Slurm job %s, array task %s)\\n\' "$rc" "${SLURM_ARRAY_JOB_ID:-?}" "$SLURM_ARRAY_TASK_ID" >"$dir/failed"'
+  lines[#lines + 1] = 'fi'
+  lines[#lines + 1] = 'exit "$rc"'
   core.sys.write_atomic(path, table.concat(lines, "\n") .. "\n")
   core.sys.chmod(path, tonumber("755", 8))
   return path
 end
 
+-- Hands the script to sbatch (found on $PATH, started without a shell) and
+-- returns the job id. sbatch's stdout and stderr go to files in the sweep's
+-- slurm/ folder, read back here: --parsable prints "ID" or "ID;CLUSTER".
+function M.submit_slurm(sweep, path)
+  local sbatch = core.sys.find_program("sbatch")
+  if not sbatch then
+    util.fail("sweep %s: cannot submit: sbatch was not found on PATH (install Slurm's client commands, e.g. Debian's slurm-client, or run 'sbatch %s' where Slurm is)",
+      sweep.name, path)
+  end
+  local out, err = sweep.dir .. "/slurm/sbatch.out", sweep.dir .. "/slurm/sbatch.err"
+  local pid = core.sys.spawn({ sbatch, "--parsable", path }, { output = out, errors = err })
+  local _, code = core.sys.wait(pid)
+  local function slurp(p)
+    local f = io.open(p, "r")
+    if not f then return "" end
+    local t = f:read("a")
+    f:close()
+    return (t:gsub("%s+$", ""))
+  end
+  local said, complaint = slurp(out), slurp(err)
+  if code ~= 0 then
+    util.fail("sweep %s: sbatch %s failed (exit %d): %s", sweep.name, path, code,
+      complaint ~= "" and complaint or (said ~= "" and said or "it printed nothing"))
+  end
+  local id = said:match("^(%d+)")
+  if not id then
+    util.fail("sweep %s: sbatch %s printed no job id (stdout: '%s', stderr: '%s')", sweep.name, path, said, complaint)
+  end
+  core.sys.write_atomic(sweep.dir .. "/slurm/job_id", id .. "\n")
+  return id
+end
+
 -- ---- the command ----
 
--- `strata sweep FILE.lua [--set KEY=VALUE ...] [--devices D1,D2] [--slurm]`
+local USAGE = "strata sweep FILE.lua [--set KEY=VALUE] [--devices D1,D2] [--slurm [--gpus N] [--submit]] [--status]"
+
+-- `strata sweep FILE.lua [--set KEY=VALUE ...] [--devices D1,D2] [--slurm [--gpus N] [--submit]] [--status]`
 function M.main(args)
-  local file, cli_sets, devices, slurm
+  local file, cli_sets, devices, slurm, submit, status, gpus
   local i = 1
   while i <= #args do
     local a = args[i]
-    if a == "--set" or a == "--devices" then
+    if a == "--gpus" then
+      local v = args[i + 1]
+      gpus = v and v:match("^%d+$") and tonumber(v)
+      if not gpus then util.fail("sweep: --gpus needs a whole number of GPUs per task (0: run the tasks on the CPU), got '%s'", tostring(v)) end
+      i = i + 2
+    elseif a == "--set" or a == "--devices" then
       if not args[i + 1] then util.fail("sweep: %s needs a value", a) end
       if a == "--set" then
         cli_sets = cli_sets or {}
@@ -560,8 +625,12 @@ function M.main(args)
       i = i + 2
     elseif a == "--slurm" then
       slurm, i = true, i + 1
+    elseif a == "--submit" then
+      submit, i = true, i + 1
+    elseif a == "--status" then
+      status, i = true, i + 1
     elseif a:match("^%-%-") then
-      local near = util.closest(a:sub(3), { "set", "devices", "slurm" })
+      local near = util.closest(a:sub(3), { "set", "devices", "slurm", "submit", "status", "gpus" })
       util.fail("sweep: unknown option %s%s", a, near and (" (did you mean --" .. near .. "?)") or "")
     elseif file then
       util.fail("sweep: unexpected argument '%s' (one sweep file at a time)", a)
@@ -569,8 +638,11 @@ function M.main(args)
       file, i = a, i + 1
     end
   end
-  if not file then util.fail("sweep: which file? usage: strata sweep FILE.lua [--set KEY=VALUE] [--devices D1,D2] [--slurm]") end
+  if not file then util.fail("sweep: which file? usage: %s", USAGE) end
+  if (submit or gpus) and not slurm then util.fail("sweep: %s goes with --slurm (usage: %s)", submit and "--submit" or "--gpus", USAGE) end
+  if status and (slurm or devices) then util.fail("sweep: --status only reads the run folders; give it without --slurm or --devices") end
   local sweep = M.load(file, cli_sets)
+  if status then return require("strata.sweep_status").main(sweep) end
   devices = devices or sweep.devices
   -- Every run's values were checked by M.load; its input images and the
   -- devices are checked here, before any run starts (for --slurm, by each
@@ -588,9 +660,17 @@ function M.main(args)
   end
 
   if slurm then
-    local path = M.write_slurm(sweep)
-    print(string.format("wrote %s: a Slurm job array of %d runs (one GPU each); nothing was run", path, #sweep.runs))
-    print(string.format("submit it with:  sbatch %s", path))
+    local path = M.write_slurm(sweep, gpus)
+    local each = (gpus or 1) == 0 and "on the CPU" or string.format("%d GPU%s each", gpus or 1, (gpus or 1) > 1 and "s" or "")
+    if submit then
+      local id = M.submit_slurm(sweep, path)
+      print(string.format("submitted %s: Slurm job %s, an array of %d runs (%s)", path, id, #sweep.runs, each))
+      print(string.format("follow it with:  %s sweep %s --status", "bin/strata", file))
+      print(id)
+      return 0
+    end
+    print(string.format("wrote %s: a Slurm job array of %d runs (%s); nothing was run", path, #sweep.runs, each))
+    print(string.format("submit it with:  sbatch %s  (or strata sweep --slurm --submit)", path))
     print(string.format("then summarize with:  %s sweep %s%s  (finished runs are skipped)", "bin/strata", file,
       cli_sets and " --set ..." or ""))
     return 0
