@@ -14,6 +14,7 @@ int luaopen_strata_core(lua_State *L) {
   lst_open_sys(L);
   lst_open_onnx(L);
   lst_open_npy(L);
+  lst_open_pipe(L);
   lst_open_colour(L);
   return 1;
 }

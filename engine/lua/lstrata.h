@@ -49,6 +49,7 @@ void lst_open_sys(lua_State *L);
 void lst_add_sys_run(lua_State *L); /* adds to the "sys" table on top of the stack */
 void lst_open_onnx(lua_State *L);
 void lst_open_npy(lua_State *L);
+void lst_open_pipe(lua_State *L);
 void lst_open_colour(lua_State *L); /* adds to the "ops" table */
 
 /* The module table "strata.core". */

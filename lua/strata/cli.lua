@@ -15,6 +15,7 @@ commands:
                                           script, --submit: sbatch it; --status: each run's state)
   stylize --model MODEL.h5 [--device D] [--size WxH] [--preserve-colors] IN OUT
                                           stylize an image with a trained transformer
+                                          (IN.mp4 OUT.mp4: a video, through ffmpeg)
                                           (--preserve-colors: keep the photo's colours)
                                           (OUT.npy: the unrounded float32 values)
   export onnx MODEL.h5 OUT.onnx           the transformer as an ONNX model (opset 13)
@@ -111,6 +112,22 @@ function cli.stylize(args)
   local device = check_device(opts.device)
   local net = stylize.load_model(opts.model, device)
   local t0 = core.sys.clock()
+  local video = require "strata.video"
+  if video.is_video(pos[1]) then
+    if not video.is_video(pos[2]) then
+      util.fail("stylize: '%s' is a video, so the output must be a video file too (video output: .mp4, .mkv, .mov, "
+        .. ".avi, .webm, .m4v), got '%s'", pos[1], pos[2])
+    end
+    local size = opts.size and parse_size(opts.size, "stylize")
+    local n, info = video.file(pos[1], pos[2], function(frame)
+      local img = size and core.ops.resize(frame, size[2], size[1]) or frame
+      local y = stylize.image(net, img, device)
+      if opts["preserve-colors"] then y = stylize.preserve_colors(y, img) end
+      return y
+    end)
+    print(string.format("wrote %s: %d frames at %s fps in %.2f s", pos[2], n, info.rate, core.sys.clock() - t0))
+    return 0
+  end
   local y = stylize.file(net, pos[1], pos[2], { device = device, size = opts.size and parse_size(opts.size, "stylize"),
     preserve_colors = opts["preserve-colors"] })
   print(string.format("wrote %s (%dx%d) in %.2f s", pos[2], y:size(3), y:size(2), core.sys.clock() - t0))
