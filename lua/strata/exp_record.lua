@@ -11,6 +11,7 @@
 -- captured constant counts as a change. Globals a function reads are not part
 -- of the digest; a C function is recorded by name only.
 local core = require "strata.core"
+local util = require "strata.util"
 
 local M = {}
 
@@ -33,17 +34,10 @@ function M.is_safe(key)
   return false
 end
 
-local function key_order(a, b)
-  local ta, tb = type(a), type(b)
-  if ta ~= tb then return ta < tb end
-  if ta == "number" or ta == "string" then return a < b end
-  return tostring(a) < tostring(b)
-end
-
 local function sorted_keys(t)
   local keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, key_order)
+  table.sort(keys, util.key_order)
   return keys
 end
 

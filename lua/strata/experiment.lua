@@ -200,13 +200,6 @@ local function number_text(x)
   return s
 end
 
-local function key_order(a, b)
-  local ta, tb = type(a), type(b)
-  if ta ~= tb then return ta < tb end
-  if ta == "number" or ta == "string" then return a < b end
-  return tostring(a) < tostring(b)
-end
-
 -- A readable, loadable Lua text of a table (keys sorted). Functions are
 -- written as their source text (strata.fn_source); `path` names the value
 -- in errors.
@@ -227,7 +220,7 @@ function M.serialize(v, indent, path)
     for i, x in ipairs(v) do parts[#parts + 1] = M.serialize(x, inner, path .. "[" .. i .. "]") end
     return "{ " .. table.concat(parts, ", ") .. " }"
   end
-  table.sort(keys, key_order)
+  table.sort(keys, util.key_order)
   for _, k in ipairs(keys) do
     local name = type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] and k
       or "[" .. M.serialize(k) .. "]"

@@ -6,6 +6,15 @@ function util.fail(fmt, ...)
   error(string.format(fmt, ...), 0)
 end
 
+-- A total order on table keys of mixed types (numbers and strings by value,
+-- then by type name), so a table's keys can be listed the same way every time.
+function util.key_order(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta < tb end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
 -- A readable one-line text of any Lua value (error objects that are tables).
 function util.describe(v, depth)
   depth = depth or 0
@@ -17,11 +26,7 @@ function util.describe(v, depth)
   if depth >= 3 then return "{...}" end
   local keys, parts = {}, {}
   for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    if type(a) ~= type(b) then return type(a) < type(b) end
-    if type(a) == "number" or type(a) == "string" then return a < b end
-    return tostring(a) < tostring(b)
-  end)
+  table.sort(keys, util.key_order)
   for i, k in ipairs(keys) do
     if i > 20 then parts[#parts + 1] = "..." break end
     local name = (type(k) == "string" and k:match("^[%a_][%w_]*$")) and k or ("[" .. util.describe(k, 3) .. "]")

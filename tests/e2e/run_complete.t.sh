@@ -15,13 +15,6 @@ show() { sed 's/^/#   /' "$1"; }
 # killed OUT CMD...: runs CMD (output to OUT) in a child shell, so that the
 # shell's own "Killed" notice stays out of the test's output; returns CMD's status
 killed() { local out=$1; shift; OUT=$out bash -c '"$@" >"$OUT" 2>&1; exit $?' _ "$@" 2>/dev/null; }
-cat >"$tmp/cmp.lua" <<'LUA'
-local strata = require "strata"
-local a, b = strata.weights.load(arg[1]), strata.weights.load(arg[2])
-local worst = 0
-for _, name in ipairs(a.order) do worst = math.max(worst, (a.params[name] - b.params[name]):abs():max()) end
-print(worst)
-LUA
 whole() { # RUN: every output of a finished run is there
   local d=$tmp/results/tiny/$1
   [ -s "$d/model.h5" ] && [ -s "$d/report.md" ] && [ -s "$d/samples/iter_00000020.png" ] && [ -s "$d/complete" ]
@@ -41,7 +34,7 @@ for stage in final_checkpoint model report sample; do
     && ! grep -q "iter [0-9]*/20" "$tmp/k2.out"
   ok $? "the rerun finishes it from the final checkpoint without training" || show "$tmp/k2.out"
   whole "k_$stage"; ok $? "and every output is there"
-  [ "$(bin/strata run "$tmp/cmp.lua" "$tmp/results/tiny/ref/model.h5" "$d/model.h5")" = 0 ]
+  [ "$(bin/strata run tests/e2e/weights_maxdiff.lua "$tmp/results/tiny/ref/model.h5" "$d/model.h5")" = 0 ]
   ok $? "with the uninterrupted run's weights"
 done
 bin/strata run tests/e2e/tiny.lua "${common[@]}" --set run=k_model >"$tmp/k3.out" 2>&1
