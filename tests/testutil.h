@@ -202,6 +202,21 @@ static inline st_tensor *rand_cpu(int ndim, const int64_t *shape, float lo, floa
 static inline st_tensor *on_gpu(const st_tensor *t) { return t ? keep(st_tensor_to(t, gpu)) : NULL; }
 static inline st_tensor *empty4(const int64_t s[4], st_device dev) { return keep(st_tensor_new(4, s, dev)); }
 
+/* ok when every element is bitwise equal or both are NaN. */
+static inline int compare_exact(const st_tensor *g, const st_tensor *c, const char *what) {
+  st_tensor *h = keep(st_tensor_to(g, st_cpu()));
+  const float *a = st_tensor_data(h), *b = st_tensor_data(c);
+  for (int64_t i = 0; i < c->numel; i++) {
+    int same = (a[i] != a[i] && b[i] != b[i]) || memcmp(&a[i], &b[i], sizeof(float)) == 0;
+    if (!same) {
+      tap_ok(0, "%s", what);
+      tap_diag("first difference at %lld: gpu %.9g cpu %.9g", (long long)i, a[i], b[i]);
+      return 0;
+    }
+  }
+  return tap_ok(1, "%s", what);
+}
+
 /* ok when max |gpu - cpu| <= rtol * max |cpu| (every value finite). */
 static inline int compare(const st_tensor *g, const st_tensor *c, double rtol, const char *what) {
   st_tensor *h = keep(st_tensor_to(g, st_cpu()));

@@ -3,7 +3,7 @@
 # it): no file of the tree names a folder beside the checkout, and the
 # published-network conformance test and a training run on the default style
 # and sample image pass from a copy of the tree whose parent holds nothing
-# else (so no ../shared, ../data or the like can be found).
+# else (so no sibling data folder can be found).
 . tests/tap.sh
 
 # 1. Files of the tree: git's list in a checkout; elsewhere (the linked trees
@@ -19,7 +19,7 @@ fi
 pattern='\.\./shared|/work/shared|shared/data|SHARED_DATA|shared_data'
 tr '\0' '\n' <"$tmp/files" | sed 's#^\./##' | grep -vx 'tests/e2e/standalone.t.sh' | tr '\n' '\0' |
   xargs -0 grep -I -n -E "$pattern" -- >"$tmp/hits" 2>/dev/null
-[ ! -s "$tmp/hits" ]; ok $? "no file refers to ../shared or other data beside the checkout"
+[ ! -s "$tmp/hits" ]; ok $? "no file refers to data beside the checkout"
 [ -s "$tmp/hits" ] && sed 's/^/# /' "$tmp/hits" | head -20
 
 # 2. A copy of what running needs, in a folder with no siblings: the binary

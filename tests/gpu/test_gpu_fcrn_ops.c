@@ -34,8 +34,8 @@ static st_tensor *clone(const st_tensor *t) { return t ? keep(st_tensor_clone(t)
 
 /* ---- comparisons ---- */
 
-/* ok when every element is bitwise equal. */
-static int compare_exact(const st_tensor *g, const st_tensor *c, const char *what) {
+/* ok when every element is bitwise equal (NaN only where the CPU has the same NaN bits; stricter than testutil.h's compare_exact). */
+static int compare_bits(const st_tensor *g, const st_tensor *c, const char *what) {
   st_tensor *h = keep(st_tensor_to(g, st_cpu()));
   const float *a = st_tensor_data(h), *b = st_tensor_data(c);
   if (h->numel != c->numel)
@@ -135,7 +135,7 @@ static void check_bn(int64_t N, int64_t C, int64_t H, int64_t W, int with_gamma,
   st_tensor *gdg4 = keep(st_tensor_zeros(1, &C, gpu));
   st_batch_norm_backward(NULL, gdg4, NULL, gdy, gx, p.gmean, p.gvar, p.ggamma, eps);
   snprintf(what, sizeof what, "batch norm dgamma is the same bit for bit on a second run %s", tag);
-  compare_exact(gdg4, keep(st_tensor_to(gdg3, st_cpu())), what);
+  compare_bits(gdg4, keep(st_tensor_to(gdg3, st_cpu())), what);
   release_all();
 }
 
@@ -154,11 +154,11 @@ static void check_bn_errors(void) {
   int rc = st_batch_norm_forward(gy, gx, p.gmean, gbad, p.ggamma, p.gbeta, 1e-4f);
   tap_ok(rc == -1 && strstr(st_last_error(), "batch_norm forward: var[2]") != NULL,
          "forward: var[2] + eps = 0 is an error naming the channel (%s)", st_last_error());
-  compare_exact(gy, y0, "forward: y is untouched after the error");
+  compare_bits(gy, y0, "forward: y is untouched after the error");
   rc = st_batch_norm_backward(gy, NULL, NULL, gx, NULL, p.gmean, gbad, p.ggamma, 1e-4f);
   tap_ok(rc == -1 && strstr(st_last_error(), "batch_norm backward: var[2]") != NULL,
          "backward: the same error (%s)", st_last_error());
-  compare_exact(gy, y0, "backward: dx is untouched after the error");
+  compare_bits(gy, y0, "backward: dx is untouched after the error");
   st_tensor *nan_var = clone(p.var);
   st_tensor_data(nan_var)[0] = NAN;
   st_tensor *gnan = on_gpu(nan_var);
@@ -193,7 +193,7 @@ static void check_interleave(int64_t N, int64_t C, int64_t h, int64_t w, const c
   snprintf(what, sizeof what, "interleave forward equals the CPU %s", tag);
   ok_rc(st_interleave_forward(gy, gin[0], gin[1], gin[2], gin[3]), what);
   st_interleave_forward(y, in[0], in[1], in[2], in[3]);
-  compare_exact(gy, y, what);
+  compare_bits(gy, y, what);
 
   st_tensor *dy = rand4(s, -1.0f, 1.0f), *gdy = on_gpu(dy), *g[4], *gg[4];
   for (int k = 0; k < 4; k++) {
@@ -206,16 +206,16 @@ static void check_interleave(int64_t N, int64_t C, int64_t h, int64_t w, const c
   static const char *names[4] = {"da", "db", "dc", "dd"};
   for (int k = 0; k < 4; k++) {
     snprintf(what, sizeof what, "interleave %s equals the CPU %s", names[k], tag);
-    compare_exact(gg[k], g[k], what);
+    compare_bits(gg[k], g[k], what);
   }
   /* Some gradients NULL: the others are still right. */
   st_tensor *gb = empty4(q, gpu), *gd = empty4(q, gpu);
   snprintf(what, sizeof what, "interleave backward with da, dc NULL %s", tag);
   ok_rc(st_interleave_backward(NULL, gb, NULL, gd, gdy), what);
   snprintf(what, sizeof what, "interleave db alone equals the CPU %s", tag);
-  compare_exact(gb, g[1], what);
+  compare_bits(gb, g[1], what);
   snprintf(what, sizeof what, "interleave dd alone equals the CPU %s", tag);
-  compare_exact(gd, g[3], what);
+  compare_bits(gd, g[3], what);
   release_all();
 }
 

@@ -38,21 +38,6 @@ static st_tensor *empty_like(const st_tensor *t, st_device dev) { return keep(st
 
 /* ---- comparisons ---- */
 
-/* ok when every element is bitwise equal or both are NaN. */
-static int compare_exact(const st_tensor *g, const st_tensor *c, const char *what) {
-  st_tensor *h = keep(st_tensor_to(g, st_cpu()));
-  const float *a = st_tensor_data(h), *b = st_tensor_data(c);
-  for (int64_t i = 0; i < c->numel; i++) {
-    int same = (a[i] != a[i] && b[i] != b[i]) || memcmp(&a[i], &b[i], sizeof(float)) == 0;
-    if (!same) {
-      tap_ok(0, "%s", what);
-      tap_diag("first difference at %lld: gpu %.9g cpu %.9g", (long long)i, a[i], b[i]);
-      return 0;
-    }
-  }
-  return tap_ok(1, "%s", what);
-}
-
 static void close_scalar(double g, double c, double rtol, const char *what) {
   int good = isfinite(g) && fabs(g - c) <= rtol * fabs(c) + 1e-30;
   if (!tap_ok(good, "%s", what)) tap_diag("gpu %.9g cpu %.9g", g, c);

@@ -24,20 +24,6 @@
 /* More elements than one pass of ST_CUDA_REDUCE_BLOCKS x 256 threads covers. */
 #define N 300007
 
-static int bitwise_equal(const st_tensor *g, const st_tensor *c, const char *what) {
-  st_tensor *h = keep(st_tensor_to(g, st_cpu()));
-  const float *a = st_tensor_data(h), *b = st_tensor_data(c);
-  for (int64_t i = 0; i < c->numel; i++) {
-    int same = (a[i] != a[i] && b[i] != b[i]) || memcmp(&a[i], &b[i], sizeof(float)) == 0;
-    if (!same) {
-      tap_ok(0, "%s", what);
-      tap_diag("first difference at %lld: gpu %.9g cpu %.9g", (long long)i, a[i], b[i]);
-      return 0;
-    }
-  }
-  return tap_ok(1, "%s", what);
-}
-
 static st_tensor *empty_like(const st_tensor *t, st_device dev) { return keep(st_tensor_new(t->ndim, t->shape, dev)); }
 
 typedef void (*any_fn)(void);
@@ -68,25 +54,25 @@ static void check_arith(void) {
     snprintf(what, sizeof what, "a %s b", names[op]);
     ok_rc(st_arith_forward(gy, ga, gb, (st_arith_op)op), what);
     st_arith_forward(y, a, b, (st_arith_op)op);
-    bitwise_equal(gy, y, what);
+    compare_exact(gy, y, what);
     for (int first = 0; first < 2; first++) {
       snprintf(what, sizeof what, first ? "0.3 %s a" : "a %s 0.3", names[op]);
       ok_rc(st_arith_scalar_forward(gy, ga, 0.3f, first, (st_arith_op)op), what);
       st_arith_scalar_forward(y, a, 0.3f, first, (st_arith_op)op);
-      bitwise_equal(gy, y, what);
+      compare_exact(gy, y, what);
     }
   }
   ok_rc(st_abs_forward(gy, ga), "abs");
   st_abs_forward(y, a);
-  bitwise_equal(gy, y, "abs");
+  compare_exact(gy, y, "abs");
 
   /* axpy in place, and arith with y aliasing an input. */
   ok_rc(st_axpy(ga, 0.7f, gb), "axpy");
   st_axpy(a, 0.7f, b);
-  bitwise_equal(ga, a, "axpy: a += 0.7 b");
+  compare_exact(ga, a, "axpy: a += 0.7 b");
   ok_rc(st_arith_forward(ga, ga, gb, ST_ARITH_MUL), "a *= b in place");
   st_arith_forward(a, a, b, ST_ARITH_MUL);
-  bitwise_equal(ga, a, "a *= b in place");
+  compare_exact(ga, a, "a *= b in place");
 
   expect_st_error(st_arith_forward(gy, ga, b, ST_ARITH_ADD), "a CPU b with CUDA a", "different devices", NULL);
   expect_st_error(st_axpy(ga, 1.0f, b), "axpy of a CPU x into a CUDA y", "different devices", NULL);
@@ -172,7 +158,7 @@ static void check_paste(void) {
     snprintf(what, sizeof what, "paste at (%lld, %lld)", (long long)at[i][0], (long long)at[i][1]);
     ok_rc(st_paste(gd, gsrc, at[i][0], at[i][1]), what);
     st_paste(d, src, at[i][0], at[i][1]);
-    bitwise_equal(gd, d, what);
+    compare_exact(gd, d, what);
   }
   st_tensor *cpu_dst = keep(st_tensor_new(3, ds, st_cpu()));
   expect_st_error(st_paste(cpu_dst, gsrc, 0, 0), "paste of a CUDA src into a CPU dst", "different devices", NULL);
@@ -187,9 +173,9 @@ static void check_preserve_colors(void) {
   st_tensor *y = empty_like(lum, st_cpu()), *gy = empty_like(lum, gpu);
   ok_rc(st_preserve_colors(gy, glum, gchroma), "preserve_colors");
   st_preserve_colors(y, lum, chroma);
-  bitwise_equal(gy, y, "preserve_colors equals the CPU");
+  compare_exact(gy, y, "preserve_colors equals the CPU");
   ok_rc(st_preserve_colors(glum, glum, gchroma), "preserve_colors in place");
-  bitwise_equal(glum, y, "preserve_colors in place equals the CPU");
+  compare_exact(glum, y, "preserve_colors in place equals the CPU");
   expect_st_error(st_preserve_colors(gy, glum, chroma), "a CPU original with a CUDA stylization",
                   "different devices", NULL);
   release_all();
