@@ -73,7 +73,7 @@ TEST_BIN := $(TEST_C:%.c=$(BUILD)/%)
 # tests/slurm starts Slurm daemons: its own target, test-slurm.
 TEST_RUN  = $(TEST_BIN) $(EMU_TEST_BIN) $(filter-out tests/slurm/%,$(sort $(wildcard tests/$(TESTS)/*.t.lua tests/$(TESTS)/*.t.sh)))
 
-.PHONY: all test test-slurm clean bench bench-gpu demo weights
+.PHONY: all test test-slurm clean bench bench-gpu demo weights web-deps
 all: bin/strata
 
 bin/strata: $(BUILD)/engine/main.o $(LIB)
@@ -141,6 +141,11 @@ bench-gpu: bin/strata
 # training on sample photos, then the depth-map L2 evaluation (demo/run.sh).
 demo: bin/strata
 	bash demo/run.sh
+
+# onnxruntime-web, pinned in web/package-lock.json, for `strata export web`;
+# --ignore-scripts: the package needs no install step.
+web-deps:
+	npm ci --ignore-scripts --no-audit --no-fund --prefix web
 
 # On a networked machine: download the published weights, verify, convert.
 weights: bin/strata

@@ -206,3 +206,49 @@ int st_fs_lock(const char *path, int *fd_out, long *holder) {
   *fd_out = fd;
   return 0;
 }
+
+int st_fs_copy_file(const char *from, const char *to) {
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return st_error("cannot copy '%s': %s", from, strerror(errno));
+  struct stat st;
+  if (fstat(in, &st) != 0) {
+    int e = errno;
+    close(in);
+    return st_error("cannot copy '%s': %s", from, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(in);
+    return st_error("cannot copy '%s': not a regular file", from);
+  }
+  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    int e = errno;
+    close(in);
+    return st_error("cannot copy '%s' to '%s': %s", from, to, strerror(e));
+  }
+  char buf[1 << 16];
+  int rc = 0;
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      rc = st_error("cannot copy '%s': read: %s", from, strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(out, buf + done, (size_t)(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        rc = st_error("cannot copy '%s' to '%s': %s", from, to, strerror(errno));
+        break;
+      }
+      done += w;
+    }
+    if (rc) break;
+  }
+  close(in);
+  if (close(out) != 0 && rc == 0) rc = st_error("cannot copy '%s' to '%s': %s", from, to, strerror(errno));
+  if (rc) unlink(to);
+  return rc;
+}

@@ -29,6 +29,10 @@ int st_fs_remove_tree(const char *path);
 /* rename(2), with an error naming both paths. */
 int st_fs_rename(const char *from, const char *to);
 
+/* Copies the regular file `from` to `to` (created or truncated, mode 0644),
+ * byte for byte; on failure a partly written `to` is removed. */
+int st_fs_copy_file(const char *from, const char *to);
+
 /* Takes an exclusive flock on `path` (created if needed, close-on-exec so
  * child processes do not inherit it) and writes this process's pid into it.
  * Returns 0 with the open descriptor in *fd; 1 when another process holds it,

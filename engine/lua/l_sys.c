@@ -55,6 +55,13 @@ static int l_list_dir(lua_State *L) {
   return 1;
 }
 
+/* copy_file(from, to): a byte-for-byte copy (engine/io/fsops.c), so Lua
+ * copies files without a shell. */
+static int l_copy_file(lua_State *L) {
+  if (st_fs_copy_file(luaL_checkstring(L, 1), luaL_checkstring(L, 2)) != 0) return lst_error(L);
+  return 0;
+}
+
 /* write_atomic(path, text): temp file, fsync, rename, so readers never see half a file. */
 static int l_write_atomic(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -155,6 +162,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"exists", l_exists},
                                      {"is_dir", l_is_dir},
                                      {"list_dir", l_list_dir},
+                                     {"copy_file", l_copy_file},
                                      {"write_atomic", l_write_atomic},
                                      {"cuda_available", l_cuda_available},
                                      {"memory_stats", l_memory_stats},

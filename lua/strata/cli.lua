@@ -19,6 +19,9 @@ commands:
                                           (--preserve-colors: keep the photo's colours)
                                           (OUT.npy: the unrounded float32 values)
   export onnx MODEL.h5 OUT.onnx           the transformer as an ONNX model (opset 13)
+  export web MODEL.h5 DIR [--force]       a static page stylizing pictures in the browser (ONNX
+                                          Runtime Web; serve DIR over http, file:// does not work;
+                                          --force: write into a non-empty DIR)
   weights import engstrom DIR OUT.h5      convert an Engstrom/ml5 checkpoint folder
   weights import keras-vgg19 FILE.h5 OUT.h5
                                           convert Keras' VGG-19 notop weights
@@ -140,10 +143,19 @@ local exporters = {
     print(string.format("wrote %s: ONNX opset %d, %d nodes, %d initializers", out, g.opset, #g.nodes,
       #g.initializers))
   end,
+  web = function(model, dir, opts)
+    local r = require("strata.export_web").write(model, dir, opts)
+    print(string.format("wrote %s: index.html, stylize.js, model.onnx (%d nodes), onnxruntime-web %s (wasm)", dir,
+      #r.graph.nodes, r.ort_version))
+    print(string.format("serve it over http, e.g. (cd %s && python3 -m http.server 8000), then open http://localhost:8000/",
+      dir))
+  end,
 }
+-- Options each format takes (parse_options' form).
+local export_options = { web = { force = "flag" } }
 
 function cli.export(args)
-  local format, model, out = args[1], args[2], args[3]
+  local format = args[1]
   local names = {}
   for k in pairs(exporters) do names[#names + 1] = k end
   table.sort(names)
@@ -152,8 +164,12 @@ function cli.export(args)
     util.fail("export: unknown format '%s' (known: %s)%s", tostring(format), table.concat(names, ", "),
       near and (" — did you mean '" .. near .. "'?") or "")
   end
-  if not model or not out or args[4] then util.fail("export %s: expected MODEL.h5 and one output path", format) end
-  exporters[format](model, out)
+  local rest = {}
+  for i = 2, #args do rest[#rest + 1] = args[i] end
+  local opts, pos = parse_options(rest, export_options[format] or {}, "export " .. format)
+  local model, out = pos[1], pos[2]
+  if not model or not out or pos[3] then util.fail("export %s: expected MODEL.h5 and one output path", format) end
+  exporters[format](model, out, opts)
   return 0
 end
 

@@ -137,16 +137,24 @@ function M.describe(net, source)
   return g
 end
 
--- Loads MODEL.h5 (a strata transformer) and writes OUT.onnx.
-function M.file(model_path, out_path)
-  if not core.sys.exists(model_path) then util.fail("export onnx: cannot open '%s': no such file", model_path) end
+-- Loads MODEL.h5 (a strata transformer) and returns its ONNX description;
+-- a file that is not an exportable transformer is an error naming it
+-- (`command`, default "export onnx", starts the message).
+function M.load(model_path, command)
+  if not core.sys.exists(model_path) then
+    util.fail("%s: cannot open '%s': no such file", command or "export onnx", model_path)
+  end
   local w = core.weights.load(model_path)
   local a = w.attrs or {}
   if not a.network and not w.params["conv1.weight"] then
     util.fail("export onnx: %s: not a transformer model (no 'network' attribute and no conv1.weight)", model_path)
   end
-  local net = transformer.from_weights(w)
-  local g = M.describe(net, model_path)
+  return M.describe(transformer.from_weights(w), model_path)
+end
+
+-- Loads MODEL.h5 and writes OUT.onnx.
+function M.file(model_path, out_path)
+  local g = M.load(model_path)
   core.onnx.write(out_path, g)
   return g
 end
