@@ -44,6 +44,10 @@ void lst_add_ops(lua_State *L, const luaL_Reg *fns) {
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "ops");
   }
-  luaL_setfuncs(L, fns, 0);
+  if (lst_op_times_enabled()) {
+    for (const luaL_Reg *f = fns; f->name; f++) lst_set_timed_op(L, f->name, f->func);
+  } else {
+    luaL_setfuncs(L, fns, 0);
+  }
   lua_pop(L, 1);
 }

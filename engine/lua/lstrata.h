@@ -35,6 +35,9 @@ int lst_push_result(lua_State *L, int rc, st_tensor *y);
 void lst_int_field(lua_State *L, int idx, const char *key, int *out, int n, int dflt);
 /* With strata.core on top of the stack, adds fns to its "ops" table. */
 void lst_add_ops(lua_State *L, const luaL_Reg *fns);
+/* STRATA_OP_TIMES (l_op_times.c): whether ops are timed; registering one timed. */
+int lst_op_times_enabled(void);
+void lst_set_timed_op(lua_State *L, const char *name, lua_CFunction fn);
 
 /* Registers functions of one family into the table on top of the stack. */
 void lst_open_tensor(lua_State *L);

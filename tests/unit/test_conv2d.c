@@ -421,7 +421,8 @@ int main(void) {
                                                          {ST_CONV_IM2COL, "im2col"},
                                                          {ST_CONV_DIRECT, "oneDNN direct"},
                                                          {ST_CONV_WINOGRAD, "oneDNN Winograd"},
-                                                         {ST_CONV_FEW, "few-channel kernel"}};
+                                                         {ST_CONV_FEW, "few-channel kernel"},
+                                                         {ST_CONV_WINO, "strata Winograd"}};
   for (size_t m = 0; m < sizeof impls / sizeof *impls; m++) {
     st_cpu_conv_impl = impls[m].impl;
     for (int i = 0; i < ncases; i++) {
@@ -429,7 +430,7 @@ int main(void) {
       char name[160];
       snprintf(name, sizeof name, "[%s] %s", impls[m].name, cases[i].name);
       t.name = name;
-      check_case(&t, impls[m].impl == ST_CONV_AUTO);
+      check_case(&t, impls[m].impl == ST_CONV_AUTO || impls[m].impl == ST_CONV_WINO);
     }
   }
 
