@@ -1,10 +1,13 @@
 # strata: `make` builds bin/strata; `make test` runs every TAP test through prove.
-# CPU backend always; CUDA backend when nvcc is found (CUDA=0 forces it off).
+# CPU backend always; CUDA backend (the plugin lib/libstrata_cuda.so) when nvcc
+# is found (CUDA=0 forces it off).
 
 CC      ?= gcc
 PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto snappy libprotobuf-c
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fPIC -I. -Iengine $(shell pkg-config --cflags $(PKGS))
+# What the caller put in LDLIBS (make asan, test-cuda-emu: the sanitizers).
+LDLIBS_IN := $(LDLIBS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -fopenmp -lpthread -lm
 
 # oneDNN convolutions on the CPU (kernels/cpu/dnnl_conv.c); without it, im2col + BLAS.
@@ -23,34 +26,46 @@ endif
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 
 BUILD   ?= build
-ENGINE_SRC  := $(filter-out engine/main.c engine/gpu_cuda.c engine/gpu_none.c, \
+ENGINE_SRC  := $(filter-out engine/main.c engine/gpu_cuda.c engine/gpu_none.c engine/gpu_plugin.c, \
                  $(wildcard engine/*.c engine/ops/*.c engine/io/*.c engine/lua/*.c))
-# Kernels: kernels/cpu always; kernels/cuda (the .cu kernels and the C table
-# that lists them, kernels/kernels.h) only with the CUDA backend.
 KERNEL_SRC  := $(wildcard kernels/cpu/*.c)
-CUDA_SRC    :=
+
+# The CUDA backend is a plugin, lib/libstrata_cuda.so (engine/gpu_backend.h):
+# engine/gpu_cuda.c, kernels/cuda (the .cu kernels and the C table that lists
+# them, kernels/kernels.h) and what they link (cuDNN, cuBLAS, the CUDA
+# runtime). bin/strata does not link them: engine/gpu_plugin.c dlopen()s the
+# plugin the first time a CUDA device is asked for, from <bin>/../lib, so CPU
+# runs start without mapping ~230 MB of CUDA libraries. The executables
+# export to it the core functions it calls (engine/gpu_exports.list).
+PLUGIN      :=
+PLUGIN_SRC  := engine/gpu_cuda.c $(wildcard kernels/cuda/*.c)
+PLUGIN_CU   := $(wildcard kernels/cuda/*.cu)
 
 ifeq ($(CUDA),1)
-ENGINE_SRC  += engine/gpu_cuda.c
-KERNEL_SRC  += $(wildcard kernels/cuda/*.c)
-CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
+PLUGIN      := lib/libstrata_cuda.so
 CFLAGS      += -DSTRATA_CUDA -I$(CUDA_HOME)/include
-LDLIBS      += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
+PLUGIN_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart -lstdc++
 NVCCFLAGS   ?= -O3 -std=c++17 -arch=sm_90 -Xcompiler -fPIC -Iengine -I.
 else ifeq ($(CUDA),emu)
 # The CUDA backend on the CPU emulator in tests/cuda_emu (make test-cuda-emu):
 # the same kernels/cuda sources, compiled as C++ against stand-in CUDA,
-# cuDNN and cuBLAS headers. For testing only.
-ENGINE_SRC  += engine/gpu_cuda.c
-KERNEL_SRC  += $(wildcard kernels/cuda/*.c)
-CUDA_SRC    := $(wildcard kernels/cuda/*.cu)
+# cuDNN and cuBLAS headers, in the same plugin (the emulator stands in for
+# the CUDA libraries inside it). For testing only.
+PLUGIN      := lib/libstrata_cuda.so
 EMU_SRC     := $(wildcard tests/cuda_emu/*.cpp)
 CFLAGS      += -DSTRATA_CUDA -DSTRATA_CUDA_EMU -DSTRATA_MEM_EXACT -Itests/cuda_emu/include
 CXXFLAGS    ?= -O2 -g
 CXXFLAGS_EMU = $(CXXFLAGS) -std=c++17 -Wall -Wextra -fPIC -fopenmp -DSTRATA_CUDA_EMU -I. -Iengine -Itests -Itests/cuda_emu/include \
                $(shell pkg-config --cflags openblas)
-LDLIBS      += -lstdc++
+PLUGIN_LIBS := $(shell pkg-config --libs openblas) -fopenmp -lstdc++ -lm
 EMU_TEST_BIN := $(patsubst %.cu,$(BUILD)/%,$(wildcard tests/cuda_emu/test_*.cu))
+endif
+
+ifneq ($(PLUGIN),)
+ENGINE_SRC  += engine/gpu_plugin.c
+PLUGIN_OBJ  := $(PLUGIN_SRC:%.c=$(BUILD)/%.o) $(PLUGIN_CU:%.cu=$(BUILD)/%.o) $(EMU_SRC:%.cpp=$(BUILD)/%.o)
+EXPORTS     := -Wl,--dynamic-list=engine/gpu_exports.list
+LDLIBS      += -ldl
 else
 ENGINE_SRC  += engine/gpu_none.c
 endif
@@ -60,8 +75,7 @@ GEN     := $(BUILD)/gen
 PROTOC_C ?= protoc-c
 CFLAGS  += -I$(GEN)
 
-OBJ := $(GEN)/engine/io/onnx.pb-c.o $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(KERNEL_SRC:%.c=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o) \
-       $(EMU_SRC:%.cpp=$(BUILD)/%.o)
+OBJ := $(GEN)/engine/io/onnx.pb-c.o $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(KERNEL_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libstrata.a
 
 # C unit tests: tests/<kind>/test_*.c, each its own TAP program.
@@ -74,11 +88,20 @@ TEST_BIN := $(TEST_C:%.c=$(BUILD)/%)
 TEST_RUN  = $(TEST_BIN) $(EMU_TEST_BIN) $(filter-out tests/slurm/%,$(sort $(wildcard tests/$(TESTS)/*.t.lua tests/$(TESTS)/*.t.sh)))
 
 .PHONY: all test test-slurm clean bench bench-gpu demo weights web-deps
-all: bin/strata
+all: bin/strata $(PLUGIN)
 
 bin/strata: $(BUILD)/engine/main.o $(LIB)
 	@mkdir -p bin
-	$(CC) -o $@ $^ $(LDLIBS)
+	$(CC) $(EXPORTS) -o $@ $^ $(LDLIBS)
+
+ifneq ($(PLUGIN),)
+$(PLUGIN): $(PLUGIN_OBJ) kernels/cuda/plugin.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,--version-script=kernels/cuda/plugin.map -o $@ $(PLUGIN_OBJ) $(LDLIBS_IN) $(PLUGIN_LIBS)
+
+# The test programs under $(BUILD) find the plugin where this build wrote it.
+$(BUILD)/engine/gpu_plugin.o: CFLAGS += -DST_CUDA_PLUGIN_BUILT='"$(abspath $(PLUGIN))"'
+endif
 
 $(LIB): $(OBJ)
 	@rm -f $@
@@ -110,19 +133,19 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_EMU) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/cuda_emu/%: $(BUILD)/tests/cuda_emu/%.o $(LIB)
-	$(CXX) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/cuda_emu/%: $(BUILD)/tests/cuda_emu/%.o $(EMU_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
+	$(CXX) -o $@ $^ $(LDLIBS) $(PLUGIN_LIBS)
 else
 $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c -o $@ $<
 endif
 
-$(BUILD)/tests/%: tests/%.c tests/tap.h tests/testutil.h $(LIB)
+$(BUILD)/tests/%: tests/%.c tests/tap.h tests/testutil.h $(LIB) | $(PLUGIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests $(EXPORTS) -o $@ $< $(LIB) $(LDLIBS)
 
-test: bin/strata $(TEST_BIN) $(EMU_TEST_BIN)
+test: bin/strata $(PLUGIN) $(TEST_BIN) $(EMU_TEST_BIN)
 	prove -j2 --exec tests/run-one $(TEST_RUN)
 
 # A sweep through a one-node Slurm on localhost (Debian slurm-wlm, munge):
@@ -152,7 +175,7 @@ weights: bin/strata
 	bash weights/fetch.sh
 
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf $(BUILD) bin lib
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -1,5 +1,6 @@
-/* The few CUDA runtime calls the core needs, behind plain C functions, so
- * that a CPU-only build links against gpu_none.c instead of the CUDA runtime. */
+/* The few CUDA runtime calls the core needs, behind plain C functions: a
+ * CPU-only build links gpu_none.c, a CUDA build gpu_plugin.c, which loads
+ * the CUDA backend (a plugin, engine/gpu_backend.h) on first use. */
 #ifndef STRATA_GPU_H
 #define STRATA_GPU_H
 

@@ -1,17 +1,19 @@
-/* CUDA build: the core's device calls, on the CUDA runtime. */
+/* The CUDA plugin's device calls, on the CUDA runtime, and its one entry
+ * point (engine/gpu_backend.h): built into lib/libstrata_cuda.so with
+ * kernels/cuda, loaded by engine/gpu_plugin.c. */
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "error.h"
-#include "gpu.h"
+#include "gpu_backend.h"
 #include "kernels/cuda/tf32.h"
 #include "kernels/kernels.h"
 
 static int count = -1;
 static char reason[256];
 
-int st_gpu_count(void) {
+static int count_devices(void) {
   if (count < 0) {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
@@ -26,12 +28,12 @@ int st_gpu_count(void) {
   return count;
 }
 
-const char *st_gpu_unavailable_reason(void) {
-  st_gpu_count();
+static const char *unavailable_reason(void) {
+  count_devices();
   return reason[0] ? reason : "CUDA device available";
 }
 
-void *st_gpu_malloc(int index, size_t nbytes) {
+static void *gpu_malloc(int index, size_t nbytes) {
   void *p = NULL;
   if (cudaSetDevice(index) != cudaSuccess) return NULL;
   if (cudaMalloc(&p, nbytes) != cudaSuccess) {
@@ -41,12 +43,12 @@ void *st_gpu_malloc(int index, size_t nbytes) {
   return p;
 }
 
-void st_gpu_free(int index, void *ptr) {
+static void gpu_free(int index, void *ptr) {
   cudaSetDevice(index);
   cudaFree(ptr);
 }
 
-int st_gpu_memcpy(void *dst, st_device ddev, const void *src, st_device sdev, size_t nbytes) {
+static int gpu_memcpy(void *dst, st_device ddev, const void *src, st_device sdev, size_t nbytes) {
   if (ddev.kind == ST_CPU && sdev.kind == ST_CPU) {
     memmove(dst, src, nbytes);
     return 0;
@@ -59,13 +61,25 @@ int st_gpu_memcpy(void *dst, st_device ddev, const void *src, st_device sdev, si
   return 0;
 }
 
-int st_gpu_memset(void *dst, int index, int byte, size_t nbytes) {
+static int gpu_memset(void *dst, int index, int byte, size_t nbytes) {
   cudaSetDevice(index);
   cudaError_t e = cudaMemset(dst, byte, nbytes);
   if (e != cudaSuccess) return st_error("%s:%d: cudaMemset failed: %s", __FILE__, __LINE__, cudaGetErrorString(e));
   return 0;
 }
 
-int st_gpu_set_tf32(int on) { return st_cuda_set_tf32(on); }
+static const st_gpu_backend backend = {
+    .abi = ST_GPU_BACKEND_ABI,
+    .kernels_size = sizeof(st_kernels),
+    .count = count_devices,
+    .unavailable_reason = unavailable_reason,
+    .malloc = gpu_malloc,
+    .free = gpu_free,
+    .memcpy = gpu_memcpy,
+    .memset = gpu_memset,
+    .set_tf32 = st_cuda_set_tf32,
+    .kernels = &st_cuda_kernels,
+};
 
-const st_kernels *st_gpu_kernels(void) { return &st_cuda_kernels; }
+/* The plugin's only exported symbol (kernels/cuda/plugin.map). */
+const st_gpu_backend *st_cuda_backend(void) { return &backend; }

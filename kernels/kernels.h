@@ -10,8 +10,9 @@
  * device fills the table once: kernels/cpu/table.c (adapters over the CPU
  * kernels, which keep their own simpler signatures) and kernels/cuda/table.c
  * (the CUDA kernels as they are; built only with the CUDA backend). Which
- * tables a build has is decided by what it links: engine/gpu_cuda.c hands
- * out the CUDA table, engine/gpu_none.c has none, as for device memory.
+ * tables a build has is decided by what it links: engine/gpu_plugin.c hands
+ * out the CUDA table of the plugin it loads (engine/gpu_cuda.c builds it),
+ * engine/gpu_none.c has none, as for device memory.
  * engine/ops/dispatch.c maps a tensor's device to its table. The cost is one
  * indirect call per op call, never inside a loop. (The other way, CUDA
  * prototypes always declared with a stub per kernel in gpu_none.c, would

@@ -2,13 +2,16 @@
 # Packs what a GPU machine needs to run a strata built here into .device/
 # (gitignored), see docs/gpu.md:
 #   .device/bin/strata          the binary (its Lua library is .device/lua)
+#   .device/lib/libstrata_cuda.so  the CUDA backend, a plugin bin/strata loads
+#                               on first use from <bin>/../lib (engine/gpu_plugin.c)
 #   .device/lua/                the Lua tree
 #   .device/tests/<kind>/test_* the C test programs built in $BUILD, if any
-#   .device/lib.tar.xz          the shared libraries bin/strata needs (resolved
-#                               with ldd), compressed to stay well under the
+#   .device/lib.tar.xz          the shared libraries bin/strata and the plugin
+#                               need (resolved with ldd), compressed to stay well under the
 #                               device tool's 64 MiB transfer limit
 #   .device/run.sh CMD ARGS...  runs CMD with those libraries where the machine
-#                               lacks them and with the machine's own CUDA libraries
+#                               lacks them, with the machine's own CUDA libraries,
+#                               and STRATA_CUDA_PLUGIN naming the packed plugin
 # Not packed: the C library family (libc, libm, libpthread, libdl, librt,
 # ld-linux), which every Linux machine has in a version at least as new;
 # libstdc++ and libgcc_s, whose older copies from here would shadow the newer
@@ -23,9 +26,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 OUT=.device
 
+PLUGIN=lib/libstrata_cuda.so
 [ -x bin/strata ] || { echo "pack_device: bin/strata is missing; run make first" >&2; exit 1; }
-if ! ldd bin/strata | grep -q 'libcudart'; then
-  echo "pack_device: note: bin/strata has no CUDA backend (built with CUDA=0 or without nvcc)" >&2
+if [ ! -f "$PLUGIN" ]; then
+  echo "pack_device: note: no CUDA backend ($PLUGIN: built with CUDA=0 or without nvcc)" >&2
 fi
 
 rm -rf "$OUT"
@@ -33,6 +37,11 @@ mkdir -p "$OUT/bin" "$OUT/stage"
 cp bin/strata "$OUT/bin/"
 cp -r lua "$OUT/"
 progs=(bin/strata)
+if [ -f "$PLUGIN" ]; then
+  mkdir -p "$OUT/lib"
+  cp "$PLUGIN" "$OUT/lib/"
+  progs+=("$PLUGIN")
+fi
 for t in "$BUILD"/tests/*/test_*; do
   [ -f "$t" ] && [ -x "$t" ] || continue
   kind=$(basename "$(dirname "$t")")
@@ -57,7 +66,7 @@ done | sort -u | while read -r name path; do
 done
 if [ "${CARRY_CUDA:-0}" = 1 ]; then
   # cuDNN 9 loads its engines at run time (dlopen), so ldd does not list them.
-  cudnn_dir=$(ldd bin/strata | awk '$1 ~ /^libcudnn\.so/ { print $3 }' | xargs -r dirname)
+  cudnn_dir=$(ldd "$PLUGIN" | awk '$1 ~ /^libcudnn\.so/ { print $3 }' | xargs -r dirname)
   [ -n "$cudnn_dir" ] && cp -L "$cudnn_dir"/libcudnn_*.so.9 "$OUT/stage/"
 fi
 tar -C "$OUT/stage" -cJf "$OUT/lib.tar.xz" .
@@ -68,7 +77,9 @@ cat >"$OUT/run.sh" <<'RUN'
 #!/bin/sh
 # .device/run.sh CMD ARGS...: runs CMD (bin/strata, a test program, a test
 # script) with the libraries packed by tools/pack_device.sh where this
-# machine lacks them, and with this machine's CUDA libraries.
+# machine lacks them, with this machine's CUDA libraries, and with
+# STRATA_CUDA_PLUGIN naming the packed CUDA backend (so that test programs,
+# and a copy of bin/strata elsewhere, load it).
 # STRATA_CUDA_LIBS=dir1:dir2 adds directories to search for the CUDA libraries.
 here=$(cd "$(dirname "$0")" && pwd)
 [ $# -gt 0 ] || { echo "usage: $0 CMD [ARGS...]" >&2; exit 2; }
@@ -95,10 +106,12 @@ for so in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcudnn.so.9; do
   [ -n "$found" ] && add "$found"
 done
 export LD_LIBRARY_PATH="$cuda${cuda:+:}$libs/use${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+[ -f "$here/lib/libstrata_cuda.so" ] && export STRATA_CUDA_PLUGIN="$here/lib/libstrata_cuda.so"
+progs="$here/bin/strata ${STRATA_CUDA_PLUGIN:-}"
 # Link in a packed library only where nothing here provides it (repeat: a
 # packed library can need others).
 for _ in 1 2 3 4 5 6 7 8; do
-  missing=$(ldd "$here/bin/strata" 2>/dev/null | awk '/not found/ { print $1 }')
+  missing=$(for p in $progs; do ldd "$p" 2>/dev/null; done | awk '/not found/ { print $1 }' | sort -u)
   [ -n "$missing" ] || break
   added=0
   for m in $missing; do
@@ -106,14 +119,16 @@ for _ in 1 2 3 4 5 6 7 8; do
   done
   [ $added = 1 ] || break
 done
-if ldd "$here/bin/strata" 2>/dev/null | grep -q 'not found'; then
-  echo "run.sh: libraries still missing (set STRATA_CUDA_LIBS for CUDA ones):" >&2
-  ldd "$here/bin/strata" | grep 'not found' >&2
-  exit 1
-fi
+for p in $progs; do
+  if ldd "$p" 2>/dev/null | grep -q 'not found'; then
+    echo "run.sh: libraries of $p still missing (set STRATA_CUDA_LIBS for CUDA ones):" >&2
+    ldd "$p" | grep 'not found' >&2
+    exit 1
+  fi
+done
 exec "$@"
 RUN
 chmod +x "$OUT/run.sh"
 
-echo "packed $OUT: bin/strata, lua/, $(find "$OUT/tests" -type f 2>/dev/null | wc -l) test programs, $nlibs libraries" \
+echo "packed $OUT: bin/strata, $([ -f "$PLUGIN" ] && echo "$PLUGIN, ")lua/, $(find "$OUT/tests" -type f 2>/dev/null | wc -l) test programs, $nlibs libraries" \
      "($(du -sh "$OUT/lib.tar.xz" | cut -f1) compressed); $(du -sh "$OUT" | cut -f1) in all"

@@ -7,7 +7,7 @@
 const st_kernels *st_kernels_for(st_device d) {
   switch (d.kind) {
     case ST_CPU: return &st_cpu_kernels;
-    case ST_CUDA: return st_gpu_kernels(); /* NULL in a CPU-only build (engine/gpu_none.c) */
+    case ST_CUDA: return st_gpu_kernels(); /* NULL in a CPU-only build (engine/gpu_none.c) or when the CUDA plugin cannot load */
   }
   return NULL;
 }

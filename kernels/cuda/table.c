@@ -1,6 +1,6 @@
 /* The CUDA kernel table (kernels/kernels.h): the kernels in kernels/cuda
  * already have the table's shape, so it lists them as they are. Compiled only
- * into builds with the CUDA backend, where engine/gpu_cuda.c hands it out. */
+ * into the CUDA plugin, whose engine/gpu_cuda.c hands it out. */
 #include "kernels/kernels.h"
 
 #include "kernels/cuda/activations.h"
