@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "gpu.h"
+#include "memory_trace.h"
 
 /* Free blocks are kept in buckets keyed by a rounded size class; a freed block
  * returns to its class and the next request of that class reuses it. Sizes are
@@ -186,6 +187,7 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
   a->live[h] = b;
   a->stats.in_use += size;
   if (a->stats.in_use > a->stats.peak) a->stats.peak = a->stats.in_use;
+  if (dev.kind == ST_CPU && st_mem_tracing()) st_mem_trace_alloc(b->ptr, size, what);
   pthread_mutex_unlock(&lock);
   return b->ptr;
 }
@@ -206,6 +208,7 @@ void st_mem_free(st_device dev, void *ptr) {
     if (POISONABLE(dev)) ASAN_POISON_MEMORY_REGION(b->ptr, b->size);
     a->stats.in_use -= b->size;
     a->stats.cached += b->size;
+    if (dev.kind == ST_CPU && st_mem_tracing()) st_mem_trace_free(ptr);
   }
   pthread_mutex_unlock(&lock);
 }
@@ -221,6 +224,12 @@ st_mem_stats st_mem_get_stats(st_device dev) {
   st_mem_stats s = allocators[dev.kind].stats;
   pthread_mutex_unlock(&lock);
   return s;
+}
+
+void st_mem_reset_peak(st_device dev) {
+  pthread_mutex_lock(&lock);
+  allocators[dev.kind].stats.peak = allocators[dev.kind].stats.in_use;
+  pthread_mutex_unlock(&lock);
 }
 
 void st_mem_fail_after(long n) { fail_countdown = n > 0 ? n : 0; }

@@ -28,6 +28,9 @@ typedef struct {
 
 st_mem_stats st_mem_get_stats(st_device dev);
 
+/* Starts a new high-water mark: peak = what is in use now (to measure one phase). */
+void st_mem_reset_peak(st_device dev);
+
 /* Test hook: when set to n > 0, the n-th following system allocation fails,
  * and every one after it (so the retry after emptying the cache fails too), as
  * if the machine ran out of memory; 0 turns it off. */

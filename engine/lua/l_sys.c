@@ -106,6 +106,15 @@ static int l_memory_stats(lua_State *L) {
   return 1;
 }
 
+/* memory_reset_peak(device): the allocator's peak restarts from what is in
+ * use now, so memory_stats(device).peak then measures what follows. */
+static int l_memory_reset_peak(lua_State *L) {
+  st_device dev;
+  if (st_device_parse(luaL_checkstring(L, 1), &dev) != 0) return lst_error(L);
+  st_mem_reset_peak(dev);
+  return 0;
+}
+
 /* set_tf32(on): TF32 tensor-core math for GPU convolutions and GEMMs from now
  * on (no effect in a CPU-only build). */
 static int l_set_tf32(lua_State *L) {
@@ -166,6 +175,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"write_atomic", l_write_atomic},
                                      {"cuda_available", l_cuda_available},
                                      {"memory_stats", l_memory_stats},
+                                     {"memory_reset_peak", l_memory_reset_peak},
                                      {"set_tf32", l_set_tf32},
                                      {NULL, NULL}};
 

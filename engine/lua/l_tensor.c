@@ -167,6 +167,19 @@ static int l_close(lua_State *L) {
   return l_free(L);
 }
 
+/* t:ref() -> another handle to the same tensor, freed on its own: a module
+ * keeping an activation for backward takes one, so whoever made the
+ * activation can free theirs as soon as they are done with it, and the
+ * memory goes back when the last handle is freed. No new memory. */
+static int l_ref(lua_State *L) {
+  st_tensor *t = lst_check_tensor(L, 1);
+  st_tensor **p = lua_newuserdatauv(L, sizeof *p, 0);
+  st_tensor_retain(t);
+  *p = t;
+  luaL_setmetatable(L, LST_TENSOR_MT);
+  return 1;
+}
+
 /* t:is_freed() -> whether t:free() ran (tests). */
 static int l_is_freed(lua_State *L) {
   st_tensor **p = luaL_checkudata(L, 1, LST_TENSOR_MT);
@@ -407,6 +420,7 @@ static const luaL_Reg methods[] = {
     {"view", l_view},   {"narrow", l_narrow}, {"fill", l_fill},     {"copy", l_copy},       {"sum", l_sum},
     {"mean", l_mean},   {"min", l_min},     {"max", l_max},         {"abs", l_abs},         {"add_", l_add_inplace},
     {"all_finite", l_all_finite}, {"paste", l_paste}, {"free", l_free},    {"is_freed", l_is_freed},
+    {"ref", l_ref},
     {NULL, NULL}};
 
 static const luaL_Reg meta[] = {{"__gc", l_gc},   {"__close", l_close}, {"__tostring", l_tostring}, {"__add", l_add}, {"__sub", l_sub},

@@ -132,6 +132,10 @@ function M.setup(exp, opts)
   for _, t in ipairs(T.terms) do
     if t.target == "style" then t.style_target = losses.style_target(t, style_feats[t.network]) end
   end
+  -- The style image's features and the weight files' tensors (copied into
+  -- the networks) are garbage now: collect them before the first step.
+  style_feats = nil
+  collectgarbage()
 
   -- Adam state, one pair of moments per parameter.
   T.params = T.net:named_parameters()
@@ -149,13 +153,20 @@ end
 -- One iteration on the content batch x (0..255, on the trainer's device):
 -- forward, every term's value and gradient, backward, Adam step `it`.
 -- Returns { term name = unweighted value }, the weighted total and the rate.
--- Callers run collectgarbage() between steps (see M.train).
+-- Every activation and gradient is freed as soon as nothing reads it again
+-- (the networks keep their own handles to what their backward needs), so the
+-- step's peak is what backward needs plus the working set, not everything
+-- made since the collector last ran. Callers still run collectgarbage()
+-- between steps (see M.train) for the small tensors nobody frees.
+-- Loss terms see the features only during this step's value and grad calls.
 function M.step(T, x, it)
   T.steps = T.steps + 1
   local exp, net = T.exp, T.net
   net:train(true)
   net:zero_grad()
-  local y = net:forward(core.ops.affine(x, exp.model.input_scale, 0))
+  local xin = core.ops.affine(x, exp.model.input_scale, 0)
+  local y = net:forward(xin)
+  xin:free()
 
   local feats, targets = {}, {}
   for _, n in ipairs(T.nets) do
@@ -185,22 +196,38 @@ function M.step(T, x, it)
 
   -- Gradients: summed per network and layer in term order, then each
   -- network's backward in the fixed network order.
+  -- The terms' gradients are ours (strata.loss.registry): freed once summed
+  -- or once backward has read them.
+  local function add_into(tbl, key, d)
+    if not tbl[key] then
+      tbl[key] = d
+      return
+    end
+    local s = core.ops.add(tbl[key], d)
+    tbl[key]:free()
+    d:free()
+    tbl[key] = s
+  end
   local grads = {}
   for _, t in ipairs(T.terms) do
     local g = grads[t.network] or {}
     grads[t.network] = g
-    for layer, d in pairs(losses.grad(t, feats[t.network], target_of(t), t.weight)) do
-      g[layer] = g[layer] and core.ops.add(g[layer], d) or d
-    end
+    for layer, d in pairs(losses.grad(t, feats[t.network], target_of(t), t.weight)) do add_into(g, layer, d) end
   end
-  local dy
+  -- The features and content targets are read no more (backward needs only
+  -- what the networks kept).
+  for _, tbl in pairs(feats) do for _, f in pairs(tbl) do f:free() end end
+  for _, tbl in pairs(targets) do for _, f in pairs(tbl) do f:free() end end
+  local dys = {}
   for _, n in ipairs(T.nets) do
     if next(grads[n.name]) then
-      local d = n.net:backward(grads[n.name])
-      dy = dy and core.ops.add(dy, d) or d
+      add_into(dys, 1, n.net:backward(grads[n.name]))
+      for _, d in pairs(grads[n.name]) do d:free() end
     end
   end
-  net:backward(dy)
+  local dx = net:backward(dys[1])
+  dys[1]:free()
+  if dx then dx:free() end
   local lr = T.lr(it)
   local o = exp.optim
   for _, p in ipairs(T.params) do

@@ -116,7 +116,7 @@ end
 
 function Image:features(x) return { image = x } end
 
-function Image:backward(grads) return grads.image end
+function Image:backward(grads) return grads.image:ref() end -- the caller's own handle
 
 function Image:train() return self end
 

@@ -15,7 +15,10 @@
 --            layer -> features of the stylized batch and of the target (nil
 --            without a target)
 --   grad     function(f, t, term, scale) -> { layer = scale * d value / d f[layer] },
---            called after value in the same step
+--            called after value in the same step; the trainer frees the
+--            returned tensors once backward has read them (return x:ref()
+--            for a tensor the term keeps). f and t are valid only during
+--            the step's value and grad calls.
 --   prepare  (optional, "style" targets) function(t, term) -> what value and
 --            grad get as t instead of the style image's features, made once
 --   defaults (registered terms) the term's experiment keys under loss.<name>

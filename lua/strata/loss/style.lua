@@ -29,7 +29,10 @@ return registry.register({
     for _, l in ipairs(term.layers) do
       local g = term.saved[l] or core.ops.gram(f[l])
       term.saved[l] = nil
-      out[l] = core.ops.gram_backward(core.ops.gram_distance_backward(g, t[l], scale), f[l])
+      local dg = core.ops.gram_distance_backward(g, t[l], scale)
+      g:free() -- the Grams are ours and read no more
+      out[l] = core.ops.gram_backward(dg, f[l])
+      dg:free()
     end
     return out
   end,

@@ -131,9 +131,8 @@ function M:features(x, layers)
   end
   local out = {}
   local h = self:preprocess(x)
-  -- Without gradients (evaluation mode: content targets, eval) each map
-  -- nobody asked for is freed as soon as the next layer has read it.
-  local no_grad = not self.layers[1].training
+  -- Each map nobody asked for is freed as soon as the next layer has read it
+  -- (in training mode the layers that need it for backward keep a handle).
   for i = 1, deepest do
     local m = self.layers[i]
     -- A requested conv output must survive its ReLU, which is otherwise in
@@ -141,7 +140,7 @@ function M:features(x, layers)
     local prev = self.layers[i - 1]
     local kept = prev ~= nil and want[prev.name] == true
     local y = m:forward(h, kept)
-    if no_grad and not kept and not rawequal(y, h) then h:free() end
+    if not kept and not rawequal(y, h) then h:free() end
     h = y
     if want[m.name] then out[m.name] = h end
   end
@@ -150,13 +149,24 @@ function M:features(x, layers)
 end
 
 -- grads: layer name -> gradient of the loss at that layer's output.
+-- Each intermediate gradient is freed once read; grads stay the caller's.
 function M:backward(grads)
   local d
   for i = self.deepest, 1, -1 do
     local m = self.layers[i]
     local g = grads[m.name]
-    if g then d = d and core.ops.add(d, g) or g end
-    if d then d = m:backward(d) end
+    if g and d then
+      local s = core.ops.add(d, g)
+      d:free()
+      d = s
+    elseif g then
+      d = g:ref()
+    end
+    if d then
+      local dx = m:backward(d)
+      if not rawequal(dx, d) then d:free() end
+      d = dx
+    end
   end
   return d -- the mean subtraction passes gradients through unchanged
 end

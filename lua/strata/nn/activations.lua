@@ -11,11 +11,12 @@ function M.ReLU.new(name) return Module.init(setmetatable({}, M.ReLU), name) end
 -- requested conv feature), so y goes to a new tensor.
 function M.ReLU:forward(x, keep_input)
   local y = core.ops.relu(x, not keep_input)
-  if self.training then self.saved_y = y end
+  if self.training then self.saved_y = y:ref() end
   return y
 end
 function M.ReLU:backward(dy)
   local dx = core.ops.relu_backward(dy, self.saved_y)
+  self.saved_y:free()
   self.saved_y = nil
   return dx
 end
@@ -24,11 +25,12 @@ M.Tanh = Module.class("Tanh")
 function M.Tanh.new(name) return Module.init(setmetatable({}, M.Tanh), name) end
 function M.Tanh:forward(x)
   local y = core.ops.tanh(x)
-  if self.training then self.saved_y = y end
+  if self.training then self.saved_y = y:ref() end
   return y
 end
 function M.Tanh:backward(dy)
   local dx = core.ops.tanh_backward(dy, self.saved_y)
+  self.saved_y:free()
   self.saved_y = nil
   return dx
 end

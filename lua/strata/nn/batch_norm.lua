@@ -38,18 +38,21 @@ function BatchNorm:forward(x)
   local y = core.ops.batch_norm(x, p.running_mean, p.running_var, p.weight, p.bias, self.eps, false, true)
   if self.relu then core.ops.relu(y, true) end -- y is ours: in place is safe
   if self.training then
-    self.saved_y = self.relu and y or nil
+    self.saved_y = self.relu and y:ref() or nil
     -- x is read only for the scale's gradient; a frozen network never asks.
-    self.saved_x = self.grads.weight and x or nil
+    self.saved_x = self.grads.weight and x:ref() or nil
   end
   return y
 end
 
 function BatchNorm:backward(dy)
   local p = self.params
-  if self.relu then dy = core.ops.relu_backward(dy, self.saved_y) end
-  local dx = core.ops.batch_norm_backward(dy, self.saved_x, p.running_mean, p.running_var, p.weight, self.eps,
+  local d = self.relu and core.ops.relu_backward(dy, self.saved_y) or dy
+  local dx = core.ops.batch_norm_backward(d, self.saved_x, p.running_mean, p.running_var, p.weight, self.eps,
     self.saved_x and self.grads.weight or nil, self.grads.bias, true)
+  if not rawequal(d, dy) then d:free() end -- the ReLU's gradient, ours
+  if self.saved_x then self.saved_x:free() end
+  if self.saved_y then self.saved_y:free() end
   self.saved_x, self.saved_y = nil, nil
   return dx
 end

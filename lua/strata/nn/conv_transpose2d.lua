@@ -28,13 +28,14 @@ end
 
 function ConvTranspose2d:forward(x)
   local p = self:op_params(x)
-  if self.training then self.saved_x, self.saved_p = x, p end
+  if self.training then self.saved_x, self.saved_p = x:ref(), p end
   return core.ops.conv_transpose2d(x, self.params.weight, self.params.bias, p)
 end
 
 function ConvTranspose2d:backward(dy)
   local dx = core.ops.conv_transpose2d_backward(dy, self.saved_x, self.params.weight, self.saved_p,
     self.grads.weight, self.grads.bias, true)
+  self.saved_x:free()
   self.saved_x = nil
   return dx
 end

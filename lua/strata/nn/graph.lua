@@ -13,8 +13,10 @@
 --
 -- Modules take one input per listed node and their backward returns one
 -- gradient per input. Node outputs are never modified after they are made
--- (returned features stay valid); a node's output is dropped once its last
--- consumer has run unless it was requested. Parameters are named by their
+-- (returned features stay valid); a node's output is freed once its last
+-- consumer has run unless it was requested (a module that needs it for
+-- backward keeps its own handle, tensor:ref()), and each gradient once the
+-- node's backward has read it. Parameters are named by their
 -- modules ("conv1.weight"), the graph adding no prefix when it has no name.
 local core = require "strata.core"
 local Module = require "strata.nn.module"
@@ -91,11 +93,11 @@ function Graph:features(x, layers)
     acts[j] = node.module:forward(table.unpack(args))
     for _, i in ipairs(node.inputs) do
       if last[i] == j and not want[i] then
-        -- Without gradients (evaluation mode) no module kept it: free it now
-        -- (not the caller's input, nor a tensor still live under another node).
+        -- Free it now (not the caller's input, nor a tensor still live under
+        -- another node); modules that need it for backward hold their own handle.
         local t = acts[i]
         acts[i] = nil
-        if not self.training and i ~= 0 and t and not rawequal(t, x) then
+        if i ~= 0 and t and not rawequal(t, x) then
           local shared = false
           for _, a in pairs(acts) do shared = shared or rawequal(a, t) end
           if not shared then t:free() end
@@ -120,8 +122,16 @@ function Graph:forward(x)
   return self:features(x, { last })[last]
 end
 
+-- Adds d (ours) into g[i] (ours), freeing what the sum replaces.
 local function accumulate(g, i, d)
-  g[i] = g[i] and core.ops.add(g[i], d) or d
+  if not g[i] then
+    g[i] = d
+    return
+  end
+  local s = core.ops.add(g[i], d)
+  g[i]:free()
+  d:free()
+  g[i] = s
 end
 
 function Graph:backward(grads)
@@ -137,12 +147,20 @@ function Graph:backward(grads)
     if i > self.deepest then
       util.fail("%s: a gradient at '%s', deeper than the last forward computed", self.type_name, name)
     end
-    accumulate(g, i, d)
+    accumulate(g, i, d:ref()) -- the caller's gradients stay the caller's
   end
   for j = self.deepest, 1, -1 do
     if g[j] then
       local node = self.nodes[j]
       local dins = { node.module:backward(g[j]) }
+      local passed = false -- a module may hand its gradient on (Add)
+      for k = 1, #node.inputs do
+        for m = 1, k - 1 do
+          if dins[k] and rawequal(dins[k], dins[m]) then dins[k] = dins[k]:ref() end
+        end
+        passed = passed or rawequal(dins[k], g[j])
+      end
+      if not passed then g[j]:free() end
       g[j] = nil
       for k, i in ipairs(node.inputs) do
         if dins[k] then accumulate(g, i, dins[k]) end
@@ -166,11 +184,12 @@ Graph.ReLU = Module.class("ReLU")
 function Graph.ReLU.new(name) return Module.init(setmetatable({}, Graph.ReLU), name) end
 function Graph.ReLU:forward(x)
   local y = core.ops.relu(x)
-  if self.training then self.saved_y = y end
+  if self.training then self.saved_y = y:ref() end
   return y
 end
 function Graph.ReLU:backward(dy)
   local dx = core.ops.relu_backward(dy, self.saved_y)
+  self.saved_y:free()
   self.saved_y = nil
   return dx
 end

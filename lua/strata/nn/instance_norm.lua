@@ -18,7 +18,7 @@ function InstanceNorm:forward(x)
     return core.ops.instance_norm(x, self.params.weight, self.params.bias, self.eps, false)
   end
   local y, mean, rstd = core.ops.instance_norm(x, self.params.weight, self.params.bias, self.eps, true)
-  self.saved = { x = x, mean = mean, rstd = rstd }
+  self.saved = { x = x:ref(), mean = mean, rstd = rstd }
   return y
 end
 
@@ -33,6 +33,9 @@ function InstanceNorm:backward(dy)
   local s = self.saved
   local dx = core.ops.instance_norm_backward(dy, s.x, s.mean, s.rstd, self.params.weight, self.grads.weight,
     self.grads.bias)
+  s.x:free()
+  s.mean:free()
+  s.rstd:free()
   self.saved = nil
   return dx
 end

@@ -13,12 +13,13 @@ function MaxPool2d.new(name, opts)
 end
 
 function MaxPool2d:forward(x)
-  if self.training then self.saved_x = x end
+  if self.training then self.saved_x = x:ref() end
   return core.ops.maxpool2d(x, self.p)
 end
 
 function MaxPool2d:backward(dy)
   local dx = core.ops.maxpool2d_backward(dy, self.saved_x, self.p)
+  self.saved_x:free()
   self.saved_x = nil
   return dx
 end

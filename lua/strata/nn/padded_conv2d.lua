@@ -31,7 +31,7 @@ function PaddedConv2d:forward(x)
   local y = Conv2d.forward(self, x)
   if self.relu then
     core.ops.relu(y, true) -- y is ours: in place is safe
-    if self.training then self.saved_y = y end
+    if self.training then self.saved_y = y:ref() end
   end
   return y
 end
@@ -39,7 +39,11 @@ end
 function PaddedConv2d:backward(dy)
   if self.relu then
     dy = core.ops.relu_backward(dy, self.saved_y)
+    self.saved_y:free()
     self.saved_y = nil
+    local dx = Conv2d.backward(self, dy)
+    dy:free() -- ours, made just above
+    return dx
   end
   return Conv2d.backward(self, dy)
 end

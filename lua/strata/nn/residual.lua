@@ -11,27 +11,29 @@ function Residual.new(name, body_modules)
   return self
 end
 
--- In evaluation mode the body's intermediate outputs are freed as soon as
--- read (as in Sequential) and the sum is taken in place in the body's output.
+-- The body's intermediate outputs are freed as soon as read (as in
+-- Sequential); in evaluation mode the sum is taken in place in the body's
+-- output, in training mode into a new tensor (the body's output may be kept
+-- for backward by its last module).
 function Residual:forward(x)
   local h = x
-  if self.training then
-    for _, m in ipairs(self.modules) do h = m:forward(h) end
-    return core.ops.add(h, x)
-  end
   for _, m in ipairs(self.modules) do
-    local y = Sequential.eval_step(m, h, x)
+    local y = self.training and m:forward(h) or Sequential.eval_step(m, h, x)
     if not rawequal(h, x) and not rawequal(h, y) then h:free() end
     h = y
   end
   if rawequal(h, x) then return core.ops.add(h, x) end
-  return h:add_(x)
+  if not self.training then return h:add_(x) end
+  local y = core.ops.add(h, x)
+  h:free()
+  return y
 end
 
 function Residual:backward(dy)
-  local d = dy
-  for i = #self.modules, 1, -1 do d = self.modules[i]:backward(d) end
-  return core.ops.add(d, dy)
+  local d = Sequential.backward_through(self.modules, dy)
+  local dx = core.ops.add(d, dy)
+  if not rawequal(d, dy) then d:free() end
+  return dx
 end
 
 return Residual
