@@ -644,20 +644,19 @@ static int few_ok(const st_conv2d_desc *d, int pass) {
 #endif
 }
 
-/* strata's own Winograd (conv2d_wino.c) for the forward and data gradient of
- * 3x3 stride-1 convs where oneDNN 2.6 has no Winograd (only for AVX-512):
+/* strata's own Winograd (conv2d_wino.c) for all three passes of 3x3 stride-1
+ * convs where oneDNN 2.6 has no Winograd (only for AVX-512):
  * when AVX2 is the most the ISA allows (an AVX2-only CPU, or
  * ONEDNN_MAX_CPU_ISA=AVX2), on maps and channel counts where it beat oneDNN's
  * direct AVX2 conv. Measured (CPU seconds, batch 4, Zen 5 capped at AVX2):
- * 1.5x at 64 channels 128x128, 2x at 128-512 channels from 16x16 up to 64x64;
- * no gain at 32 channels or on 8x8 maps, where its thin GEMMs and transforms
- * cost what they save. ST_CONV_WINO forces it wherever it can run, any ISA
- * (tests). The weight gradient stays on oneDNN (frozen VGG / FCRN need none;
- * it is ~4% of the transformer's training step). */
-static int wino_own(const st_conv2d_desc *d, int pass, int impl) {
+ * 1.5x at 64 channels 128x128, 2x at 128-512 channels from 16x16 up to 64x64
+ * (forward, data and weight gradient alike); no gain at 32 channels or on 8x8
+ * maps, where its thin GEMMs and transforms cost what they save. ST_CONV_WINO
+ * forces it wherever it can run, any ISA (tests). */
+static int wino_own(const st_conv2d_desc *d, int impl) {
   st_conv2d_desc z = *d;
   z.pad_mode = 0; /* reflect / replicate reach it as a zero-padding conv over a padded copy */
-  if (pass == BWD_WEIGHTS || !st_wino_available() || !st_wino_shape_ok(&z)) return 0;
+  if (!st_wino_available() || !st_wino_shape_ok(&z)) return 0;
   if (impl == ST_CONV_WINO) return 1;
   return impl == ST_CONV_AUTO && st_cpu_isa() == ST_ISA_AVX2 && d->C >= 64 && d->K >= 64 &&
          (long)d->OH * d->OW >= 256;
@@ -674,7 +673,7 @@ static choice choose(const st_conv2d_desc *d, int pass) {
     c.use = USE_FEW;
     return c;
   }
-  if (wino_own(d, pass, impl)) {
+  if (wino_own(d, impl)) {
     c.use = USE_WINO;
     return c;
   }
@@ -784,12 +783,17 @@ static int dnnl_backward_data(const st_conv2d_desc *d, choice c, float *dx, cons
   return rc;
 }
 
+static int lib_backward_weights(const st_conv2d_desc *d, choice c, float *dw, const float *dy, const float *x) {
+  return c.use == USE_WINO ? st_wino_conv2d_backward_weights(d, dw, dy, x)
+                           : st_dnnl_conv2d_backward_weights(d, c.alg, c.layout, dw, dy, x);
+}
+
 static int dnnl_backward_weights(const st_conv2d_desc *d, choice c, float *dw, const float *dy, const float *x) {
-  if (!needs_pad(d)) return st_dnnl_conv2d_backward_weights(d, c.alg, c.layout, dw, dy, x);
+  if (!needs_pad(d)) return lib_backward_weights(d, c, dw, dy, x);
   padded q;
   if (padded_init(&q, d, "conv2d padded input") != 0) return -1;
   pad_batch(d, &q, x);
-  int rc = st_dnnl_conv2d_backward_weights(&q.z, c.alg, c.layout, dw, dy, q.buf);
+  int rc = lib_backward_weights(&q.z, c, dw, dy, q.buf);
   padded_free(&q);
   return rc;
 }
@@ -812,7 +816,7 @@ int st_cpu_conv2d_backward(const st_conv2d_desc *d, float *dx, float *dw, float 
 #if HAVE_FEW
     if (c.use == USE_FEW) rc = few_run(d, NULL, x, NULL, NULL, dw, dy);
 #endif
-    if (c.use == USE_DNNL) rc = dnnl_backward_weights(d, c, dw, dy, x);
+    if (c.use == USE_DNNL || c.use == USE_WINO) rc = dnnl_backward_weights(d, c, dw, dy, x);
     if (rc == -1) return -1;
     if (rc == 0) dw = NULL;
   }

@@ -211,76 +211,211 @@ AVX2 static void output_row(const geom *g, const float *M, long estride, long t0
   }
 }
 
+/* ---- weight gradient: dU[e] = sum over tiles of Z[e] V[e]^T, Z = A dy A^T ---- */
+
+/* z = A y: a 4-row (or column) output gradient to the 6 Winograd points. */
+AVX2_INLINE void a6(const __m256 y[4], __m256 z[6]) {
+  const __m256 s02 = _mm256_add_ps(y[0], y[2]), s13 = _mm256_add_ps(y[1], y[3]);
+  const __m256 q02 = _mm256_fmadd_ps(_mm256_set1_ps(4.0f), y[2], y[0]);
+  const __m256 q13 = _mm256_fmadd_ps(_mm256_set1_ps(8.0f), y[3], _mm256_mul_ps(_mm256_set1_ps(2.0f), y[1]));
+  z[0] = y[0];
+  z[1] = _mm256_add_ps(s02, s13);
+  z[2] = _mm256_sub_ps(s02, s13);
+  z[3] = _mm256_add_ps(q02, q13);
+  z[4] = _mm256_sub_ps(q02, q13);
+  z[5] = y[3];
+}
+
+/* One output channel's tile row: rows [4][Wb] hold the output gradient rows
+ * (zero past OH and OW: outputs a partial tile does not have); Z[e] gets
+ * T-strided 8-tile vectors. */
+AVX2 static void grad_row(const geom *g, const float *rows, int Wb, float *Z, long estride, long t0) {
+  const __m256i idx = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+  (void)Wb;
+  for (int grp = 0; grp < g->groups; grp++) {
+    const int tw0 = grp * 8, n = g->tW - tw0 < 8 ? g->tW - tw0 : 8;
+    __m256 t[4][6], y[4], z[6];
+    for (int r = 0; r < 4; r++) {
+      const float *row = rows + (long)r * Wb + 4 * tw0;
+      for (int s = 0; s < 4; s++) y[s] = _mm256_i32gather_ps(row + s, idx, 4);
+      a6(y, t[r]); /* along the row: t[r][j] = (y A^T)[r][j] */
+    }
+    float *out = Z + t0 + tw0;
+    for (int j = 0; j < 6; j++) {
+      for (int r = 0; r < 4; r++) y[r] = t[r][j];
+      a6(y, z); /* down the column: z[i] = (A y A^T)[i][j] */
+      for (int i = 0; i < 6; i++) {
+        float *p = out + (long)(i * 6 + j) * estride;
+        if (n == 8) _mm256_storeu_ps(p, z[i]);
+        else _mm256_maskstore_ps(p, first_lanes(n), z[i]);
+      }
+    }
+  }
+}
+
+/* dg = G^T u: the 6 Winograd points back to 3 taps. */
+static void gt3(const float u[6], float g[3]) {
+  const float s12 = u[1] + u[2], s34 = u[3] + u[4];
+  g[0] = u[0] * 0.25f - s12 * (1.0f / 6.0f) + s34 * (1.0f / 24.0f);
+  g[1] = (u[2] - u[1]) * (1.0f / 6.0f) + (u[3] - u[4]) * (1.0f / 12.0f);
+  g[2] = (s34 - s12) * (1.0f / 6.0f) + u[5];
+}
+
+/* dw[k, c] += G^T dU[., k, c] G for every pair. */
+static void filter_gradient(const geom *g, const float *dU, float *dw) {
+  const long KC = (long)g->K * g->C;
+#pragma omp parallel for schedule(static)
+  for (long kc = 0; kc < KC; kc++) {
+    float u[6], t[6][3], col[6], r[3];
+    for (int i = 0; i < 6; i++) {
+      for (int j = 0; j < 6; j++) u[j] = dU[(i * 6 + j) * KC + kc];
+      gt3(u, t[i]); /* along the row */
+    }
+    for (int b = 0; b < 3; b++) {
+      for (int i = 0; i < 6; i++) col[i] = t[i][b];
+      gt3(col, r); /* down the column */
+      for (int a = 0; a < 3; a++) dw[kc * 9 + a * 3 + b] += r[a];
+    }
+  }
+}
+
 /* ---- the convolution ---- */
 
-static void gemm(int K, long T, int C, const float *U, const float *V, float *M) {
+static void gemm(char tb, int M, int N, long K, const float *A, long lda, const float *B, long ldb, float beta,
+                 float *C) {
 #ifdef STRATA_DNNL
-  dnnl_sgemm('N', 'N', K, T, C, 1.0f, U, C, V, T, 0.0f, M, T);
+  dnnl_sgemm('N', tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N);
 #else
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, (int)T, C, 1.0f, U, C, V, (int)T, 0.0f, M, (int)T);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, tb == 'T' ? CblasTrans : CblasNoTrans, M, N, (int)K, 1.0f, A, (int)lda,
+              B, (int)ldb, beta, C, N);
 #endif
 }
 
 static float *scratch(size_t n, const char *what) { return st_mem_alloc(st_cpu(), (n ? n : 1) * sizeof(float), what); }
 
+static void release(float *p) {
+  if (p) st_mem_free(st_cpu(), p);
+}
+
+/* Tile row `row` of the batch (image n, tile row th) for `nr` source rows from
+ * 4th - top of plane [H, W] into buf [nr][Wb], zero outside, column q of the
+ * buffer holding column q - left. */
+static void load_rows(const float *plane, int H, int W, int top, int left, int th, int nr, int Wb, float *buf) {
+  for (int r = 0; r < nr; r++) {
+    float *dst = buf + (long)r * Wb;
+    const int ih = 4 * th - top + r;
+    memset(dst, 0, sizeof(float) * (size_t)Wb);
+    if (ih < 0 || ih >= H) continue;
+    const int n_in = W < Wb - left ? W : Wb - left;
+    memcpy(dst + left, plane + (long)ih * W, sizeof(float) * (size_t)n_in);
+  }
+}
+
+/* V [36][C][T] for tile rows r0 .. r0 + rows of x. */
+static void transform_input(const geom *g, const float *x, long r0, int rows, float *V, float *bufs, int Wb) {
+  const long T = (long)rows * g->tW, HW = (long)g->H * g->W;
+#pragma omp parallel
+  {
+    float *buf = bufs + (long)omp_get_thread_num() * 6 * Wb;
+#pragma omp for schedule(static)
+    for (long it = 0; it < (long)g->C * rows; it++) {
+      const int c = (int)(it / rows), rr = (int)(it % rows);
+      const long row = r0 + rr;
+      const int n = (int)(row / g->tH), th = (int)(row % g->tH);
+      load_rows(x + ((long)n * g->C + c) * HW, g->H, g->W, g->pt, g->pl, th, 6, Wb, buf);
+      input_row(g, buf, Wb, V + (long)c * T, (long)g->C * T, (long)rr * g->tW);
+    }
+  }
+}
+
+/* Scratch of one run: V and M (products, or the output gradient's transform). */
+typedef struct {
+  long R, Rb; /* tile rows in the batch, per chunk */
+  int Wb;     /* buffer row width: every column the gathers read */
+  float *V, *M, *bufs;
+} work;
+
+static int work_init(work *w, const geom *g) {
+  w->R = (long)g->N * g->tH;
+  w->Rb = st_wino_chunk_floats / (36L * (g->C + g->K) * g->tW);
+  if (w->Rb < 1) w->Rb = 1;
+  if (w->Rb > w->R) w->Rb = w->R;
+  w->Wb = 32 * g->groups + 2;
+  w->V = scratch((size_t)(36L * g->C * g->tW * w->Rb), "winograd conv transformed input");
+  w->M = w->V ? scratch((size_t)(36L * g->K * g->tW * w->Rb), "winograd conv products") : NULL;
+  w->bufs = w->M ? scratch((size_t)omp_get_max_threads() * 6 * (size_t)w->Wb, "winograd conv rows") : NULL;
+  if (w->bufs) return 0;
+  release(w->M);
+  release(w->V);
+  return -1;
+}
+
+static void work_free(work *w) {
+  release(w->bufs);
+  release(w->M);
+  release(w->V);
+}
+
 /* y = the conv of x with the transformed filters U (+ b). */
 static int run(const geom *g, const float *U, const float *x, const float *b, float *y) {
-  const long R = (long)g->N * g->tH, per_row = 36L * (g->C + g->K) * g->tW;
-  long Rb = st_wino_chunk_floats / per_row;
-  if (Rb < 1) Rb = 1;
-  if (Rb > R) Rb = R;
-  float *V = scratch((size_t)(36L * g->C * g->tW * Rb), "winograd conv transformed input");
-  float *M = V ? scratch((size_t)(36L * g->K * g->tW * Rb), "winograd conv products") : NULL;
-  if (!M) {
-    if (V) st_mem_free(st_cpu(), V);
-    return -1;
-  }
-  const int Wb = 32 * g->groups + 2; /* buffer row: every column the gathers read */
-  float *bufs = scratch((size_t)omp_get_max_threads() * 6 * (size_t)Wb, "winograd conv input rows");
-  if (!bufs) {
-    st_mem_free(st_cpu(), M);
-    st_mem_free(st_cpu(), V);
-    return -1;
-  }
-  const long HW = (long)g->H * g->W, P = (long)g->OH * g->OW;
-  for (long r0 = 0; r0 < R; r0 += Rb) {
-    const int rows = (int)(R - r0 < Rb ? R - r0 : Rb);
+  work w;
+  if (work_init(&w, g) != 0) return -1;
+  const long P = (long)g->OH * g->OW;
+  for (long r0 = 0; r0 < w.R; r0 += w.Rb) {
+    const int rows = (int)(w.R - r0 < w.Rb ? w.R - r0 : w.Rb);
     const long T = (long)rows * g->tW;
-#pragma omp parallel
-    {
-      float *buf = bufs + (long)omp_get_thread_num() * 6 * Wb;
-#pragma omp for schedule(static)
-      for (long it = 0; it < (long)g->C * rows; it++) {
-        const int c = (int)(it / rows), rr = (int)(it % rows);
-        const long row = r0 + rr;
-        const int n = (int)(row / g->tH), th = (int)(row % g->tH);
-        const float *plane = x + ((long)n * g->C + c) * HW;
-        for (int r = 0; r < 6; r++) {
-          float *dst = buf + (long)r * Wb;
-          const int ih = 4 * th - g->pt + r;
-          memset(dst, 0, sizeof(float) * (size_t)Wb);
-          if (ih < 0 || ih >= g->H) continue;
-          const int n_in = g->W < Wb - g->pl ? g->W : Wb - g->pl;
-          memcpy(dst + g->pl, plane + (long)ih * g->W, sizeof(float) * (size_t)n_in);
-        }
-        input_row(g, buf, Wb, V + (long)c * T, (long)g->C * T, (long)rr * g->tW);
-      }
-    }
+    transform_input(g, x, r0, rows, w.V, w.bufs, w.Wb);
 #pragma omp parallel for schedule(static)
     for (int e = 0; e < 36; e++)
-      gemm(g->K, T, g->C, U + (long)e * g->K * g->C, V + (long)e * g->C * T, M + (long)e * g->K * T);
+      gemm('N', g->K, (int)T, g->C, U + (long)e * g->K * g->C, g->C, w.V + (long)e * g->C * T, T, 0.0f,
+           w.M + (long)e * g->K * T);
 #pragma omp parallel for schedule(static)
     for (long it = 0; it < (long)g->K * rows; it++) {
       const int k = (int)(it / rows), rr = (int)(it % rows);
       const long row = r0 + rr;
       const int n = (int)(row / g->tH), th = (int)(row % g->tH);
-      output_row(g, M + (long)k * T, (long)g->K * T, (long)rr * g->tW, b ? b[k] : 0.0f, th,
+      output_row(g, w.M + (long)k * T, (long)g->K * T, (long)rr * g->tW, b ? b[k] : 0.0f, th,
                  y + ((long)n * g->K + k) * P);
     }
   }
-  st_mem_free(st_cpu(), bufs);
-  st_mem_free(st_cpu(), M);
-  st_mem_free(st_cpu(), V);
+  work_free(&w);
+  return 0;
+}
+
+/* dw += the weight gradient of the conv of x, from dy. */
+static int run_weights(const geom *g, const float *x, const float *dy, float *dw) {
+  work w;
+  if (work_init(&w, g) != 0) return -1;
+  float *dU = scratch((size_t)(36L * g->K * g->C), "winograd conv filter gradient");
+  if (!dU) {
+    work_free(&w);
+    return -1;
+  }
+  const long P = (long)g->OH * g->OW;
+  for (long r0 = 0; r0 < w.R; r0 += w.Rb) {
+    const int rows = (int)(w.R - r0 < w.Rb ? w.R - r0 : w.Rb);
+    const long T = (long)rows * g->tW;
+    transform_input(g, x, r0, rows, w.V, w.bufs, w.Wb);
+#pragma omp parallel
+    {
+      float *buf = w.bufs + (long)omp_get_thread_num() * 6 * w.Wb;
+#pragma omp for schedule(static)
+      for (long it = 0; it < (long)g->K * rows; it++) {
+        const int k = (int)(it / rows), rr = (int)(it % rows);
+        const long row = r0 + rr;
+        const int n = (int)(row / g->tH), th = (int)(row % g->tH);
+        load_rows(dy + ((long)n * g->K + k) * P, g->OH, g->OW, 0, 0, th, 4, w.Wb, buf);
+        grad_row(g, buf, w.Wb, w.M + (long)k * T, (long)g->K * T, (long)rr * g->tW);
+      }
+    }
+#pragma omp parallel for schedule(static)
+    for (int e = 0; e < 36; e++)
+      gemm('T', g->K, g->C, T, w.M + (long)e * g->K * T, T, w.V + (long)e * g->C * T, T, r0 ? 1.0f : 0.0f,
+           dU + (long)e * g->K * g->C);
+  }
+  filter_gradient(g, dU, dw);
+  release(dU);
+  work_free(&w);
   return 0;
 }
 
@@ -293,13 +428,13 @@ static int conv(const geom *g, const float *w, int flip, const float *x, const f
   float *U = scratch((size_t)(36L * g->K * g->C), "winograd conv transformed filters");
   float *rows = U ? scratch((size_t)omp_get_max_threads() * 36 * (size_t)g->C, "winograd conv filter rows") : NULL;
   if (!rows) {
-    if (U) st_mem_free(st_cpu(), U);
+    release(U);
     return -1;
   }
   filter_transform(g, w, flip, U, rows);
-  st_mem_free(st_cpu(), rows);
+  release(rows);
   int rc = run(g, U, x, b, y);
-  st_mem_free(st_cpu(), U);
+  release(U);
   return rc;
 }
 
@@ -319,6 +454,13 @@ int st_wino_conv2d_backward_data(const st_conv2d_desc *d, float *dx, const float
   return conv(&g, w, 1, dy, NULL, dx);
 }
 
+int st_wino_conv2d_backward_weights(const st_conv2d_desc *d, float *dw, const float *dy, const float *x) {
+  if (!st_wino_available() || !st_wino_shape_ok(d)) return 1;
+  geom g;
+  geom_init(&g, d->N, d->C, d->H, d->W, d->K, d->pt, d->pl, d->OH, d->OW);
+  return run_weights(&g, x, dy, dw);
+}
+
 #else /* not x86-64 with GCC-style intrinsics: never available */
 
 int st_wino_available(void) { return 0; }
@@ -332,6 +474,10 @@ int st_wino_conv2d_forward(const st_conv2d_desc *d, float *y, const float *x, co
 }
 int st_wino_conv2d_backward_data(const st_conv2d_desc *d, float *dx, const float *dy, const float *w) {
   (void)d, (void)dx, (void)dy, (void)w;
+  return 1;
+}
+int st_wino_conv2d_backward_weights(const st_conv2d_desc *d, float *dw, const float *dy, const float *x) {
+  (void)d, (void)dw, (void)dy, (void)x;
   return 1;
 }
 

@@ -32,4 +32,8 @@ int st_wino_conv2d_forward(const st_conv2d_desc *d, float *y, const float *x, co
  * Winograd conv of dy with the weights flipped and transposed. Same returns. */
 int st_wino_conv2d_backward_data(const st_conv2d_desc *d, float *dx, const float *dy, const float *w);
 
+/* dw [K, C, 3, 3] += dL/dw from x and dy: G^T [sum over tiles of
+ * (A dy A^T) * (B^T x B)] G, the 36 sums over tiles as GEMMs. Same returns. */
+int st_wino_conv2d_backward_weights(const st_conv2d_desc *d, float *dw, const float *dy, const float *x);
+
 #endif

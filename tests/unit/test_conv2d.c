@@ -132,7 +132,11 @@ static void check_case(const cfg *c, int with_fd) {
   st_tensor_fill(y, NAN);
   rc = st_conv2d_forward(y, x, w, b, &p);
   double e = max_err_1p(st_tensor_data(y), yr, y->numel);
-  if (!tap_ok(rc == 0 && e <= 1e-4, "%s: forward matches naive (max rel err %.2g)", c->name, e) && rc)
+  /* strata's Winograd rounds ~10x coarser than a direct conv (its transforms'
+   * constants; tests/unit/test_conv2d_wino.c bounds it against sum |w||x|):
+   * ~7e-5 of 1 + |y| at 32 channels here, so it gets 3x the margin. */
+  const double tol = st_cpu_conv_effective_impl() == ST_CONV_WINO ? 3e-4 : 1e-4;
+  if (!tap_ok(rc == 0 && e <= tol, "%s: forward matches naive (max rel err %.2g)", c->name, e) && rc)
     tap_diag("%s", st_last_error());
 
   /* Backward with dy = r, so dx/dw/db are the gradients of L = sum(y * r). dx
@@ -146,7 +150,7 @@ static void check_case(const cfg *c, int with_fd) {
   naive_backward(c, st_tensor_data(r), st_tensor_data(x), st_tensor_data(w), dxr, dwr, dbr);
   double ex = max_err_1p(st_tensor_data(dx), dxr, x->numel), ew = max_err_1p(st_tensor_data(dw), dwr, w->numel),
          eb = max_err_1p(st_tensor_data(db), dbr, c->K);
-  if (!tap_ok(rc == 0 && ex <= 1e-4 && ew <= 1e-4 && eb <= 1e-4,
+  if (!tap_ok(rc == 0 && ex <= tol && ew <= tol && eb <= 1e-4,
               "%s: backward matches naive double (dx %.2g, dw %.2g, db %.2g)", c->name, ex, ew, eb) &&
       rc)
     tap_diag("%s", st_last_error());

@@ -1,7 +1,7 @@
 /* strata's AVX2 Winograd F(4x4, 3x3) conv (kernels/cpu/conv2d_wino.c): the
- * forward and the data gradient against a naive double-precision conv on odd
+ * forward and both gradients against a naive double-precision conv on odd
  * sizes, paddings 0..2 on each side and channel counts that are no multiple of
- * 8, several chunks of tile rows; the data gradient against central finite
+ * 8, several chunks of tile rows; both gradients against central finite
  * differences of the Winograd forward itself; and the automatic choice under
  * ONEDNN_MAX_CPU_ISA=AVX2 (it runs there, bit-identical to the forced kernel;
  * native AVX-512 keeps oneDNN). Skips without AVX2 + FMA.
@@ -89,6 +89,29 @@ static void naive_dx(const st_conv2d_desc *d, const float *dy, const float *w, d
         }
 }
 
+/* dw (double) of L = sum(y * dy), and its scale sum |x| |dy|. */
+static void naive_dw(const st_conv2d_desc *d, const float *dy, const float *x, double *dw, double *scale) {
+  const long nw = (long)d->K * d->C * 9;
+  memset(dw, 0, sizeof(double) * (size_t)nw);
+  memset(scale, 0, sizeof(double) * (size_t)nw);
+  for (int n = 0; n < d->N; n++)
+    for (int k = 0; k < d->K; k++)
+      for (int oh = 0; oh < d->OH; oh++)
+        for (int ow = 0; ow < d->OW; ow++) {
+          const double g = dy[(((long)n * d->K + k) * d->OH + oh) * d->OW + ow];
+          for (int c = 0; c < d->C; c++)
+            for (int i = 0; i < 3; i++)
+              for (int j = 0; j < 3; j++) {
+                const int ih = oh - d->pt + i, iw = ow - d->pl + j;
+                if (ih < 0 || ih >= d->H || iw < 0 || iw >= d->W) continue;
+                const long wi = ((long)k * d->C + c) * 9 + i * 3 + j;
+                const double t = g * x[(((long)n * d->C + c) * d->H + ih) * d->W + iw];
+                dw[wi] += t;
+                scale[wi] += fabs(t);
+              }
+        }
+}
+
 /* max |got - ref| over the largest scale: Winograd's error in an output
  * depends on the whole tile's values, which cancel, not on that output's own
  * terms (an output with one small term can carry its neighbours' rounding). */
@@ -129,7 +152,19 @@ static void check_shape(const shape *s) {
   naive_dx(&d, dy, w, dxr, dxs);
   e = scaled_err(dx, dxr, dxs, nx);
   tap_ok(rc == 0 && e <= TOL, "%s: data gradient matches the naive one (err %.2g of sum |w||dy|)", name, e);
-  free(x), free(w), free(b), free(dy), free(y), free(dx), free(yr), free(ys), free(dxr), free(dxs);
+
+  /* dw accumulates: start from 1 and subtract it after. */
+  float *dw = malloc(sizeof(float) * (size_t)nw);
+  double *dwr = malloc(sizeof(double) * (size_t)nw), *dws = malloc(sizeof(double) * (size_t)nw);
+  for (long i = 0; i < nw; i++) dw[i] = 1.0f;
+  rc = st_wino_conv2d_backward_weights(&d, dw, dy, x);
+  naive_dw(&d, dy, x, dwr, dws);
+  for (long i = 0; i < nw; i++) dwr[i] += 1.0;
+  e = scaled_err(dw, dwr, dws, nw);
+  tap_ok(rc == 0 && e <= TOL, "%s: weight gradient (accumulated) matches the naive one (err %.2g of sum |x||dy|)",
+         name, e);
+  free(x), free(w), free(b), free(dy), free(y), free(dx), free(yr), free(ys), free(dxr), free(dxs), free(dw),
+      free(dwr), free(dws);
 }
 
 /* L(x) = sum(conv_wino(x) * r): its central differences against the Winograd dx. */
@@ -159,7 +194,27 @@ static void check_fd(void) {
   }
   tap_ok(rc == 0 && bad == 0, "data gradient matches central differences of the forward (%d points, max err %.2g)", n,
          worst);
-  free(x), free(w), free(r), free(y), free(dx);
+
+  float *dw = calloc((size_t)nw, sizeof(float));
+  rc = st_wino_conv2d_backward_weights(&d, dw, r, x);
+  worst = 0, bad = 0, n = 0;
+  for (long i = 2; i < nw; i += 5, n++) {
+    double l[2];
+    const float old = w[i];
+    for (int sgn = 0; sgn < 2; sgn++) {
+      w[i] = old + (sgn ? -eps : eps);
+      rc |= st_wino_conv2d_forward(&d, y, x, w, NULL);
+      l[sgn] = 0;
+      for (long o = 0; o < ny; o++) l[sgn] += (double)y[o] * r[o];
+    }
+    w[i] = old;
+    const double fd = (l[0] - l[1]) / (2.0 * eps), err = fabs(fd - dw[i]);
+    if (!(err <= 2e-3 + 1e-2 * fabs(dw[i]))) bad++;
+    if (err > worst) worst = err;
+  }
+  tap_ok(rc == 0 && bad == 0, "weight gradient matches central differences of the forward (%d points, max err %.2g)",
+         n, worst);
+  free(x), free(w), free(r), free(y), free(dx), free(dw);
 }
 
 /* Under the AVX2 cap the automatic choice runs the Winograd kernel for a VGG-like
@@ -176,8 +231,12 @@ static void check_choice(void) {
   st_cpu_conv_impl = ST_CONV_AUTO;
   int rc = st_wino_conv2d_forward(&d, y0, x, w, b) | st_cpu_conv2d_forward(&d, y1, x, w, b);
   rc |= st_wino_conv2d_backward_data(&d, dx0, dy, w) | st_cpu_conv2d_backward(&d, dx1, NULL, NULL, dy, x, w);
-  tap_ok(rc == 0 && !memcmp(y0, y1, sizeof(float) * (size_t)ny) && !memcmp(dx0, dx1, sizeof(float) * (size_t)nx),
-         "ONEDNN_MAX_CPU_ISA=AVX2: conv2d's automatic choice runs the Winograd kernel (forward and data gradient)");
+  float *dw0 = calloc((size_t)nw, sizeof(float)), *dw1 = calloc((size_t)nw, sizeof(float));
+  rc |= st_wino_conv2d_backward_weights(&d, dw0, dy, x) | st_cpu_conv2d_backward(&d, NULL, dw1, NULL, dy, x, w);
+  tap_ok(rc == 0 && !memcmp(y0, y1, sizeof(float) * (size_t)ny) && !memcmp(dx0, dx1, sizeof(float) * (size_t)nx) &&
+             !memcmp(dw0, dw1, sizeof(float) * (size_t)nw),
+         "ONEDNN_MAX_CPU_ISA=AVX2: conv2d's automatic choice runs the Winograd kernel (all three passes)");
+  free(dw0), free(dw1);
   unsetenv("ONEDNN_MAX_CPU_ISA");
   st_cpu_isa_reset();
   if (st_cpu_isa() >= ST_ISA_AVX512) {
@@ -205,8 +264,9 @@ static void check_declines(void) {
   float v = 0;
   d = desc(&s);
   d.kh = d.kw = 5;
-  tap_ok(st_wino_conv2d_forward(&d, &v, &v, &v, NULL) == 1 && st_wino_conv2d_backward_data(&d, &v, &v, &v) == 1,
-         "a 5x5 conv: both entry points decline (return 1)");
+  tap_ok(st_wino_conv2d_forward(&d, &v, &v, &v, NULL) == 1 && st_wino_conv2d_backward_data(&d, &v, &v, &v) == 1 &&
+             st_wino_conv2d_backward_weights(&d, &v, &v, &v) == 1,
+         "a 5x5 conv: every entry point declines (returns 1)");
 }
 
 int main(void) {
