@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "error.h"
 #include "gpu.h"
@@ -83,36 +82,10 @@ static size_t round_size(size_t n, int *cls) {
 
 static size_t live_hash(void *p) { return ((uintptr_t)p >> 6) % LIVE_BUCKETS; }
 
-/* Large CPU blocks (activations) get a mapping of their own, 2 MiB aligned
- * and advised as transparent huge pages. Fresh memory costs a page fault per
- * page on first touch: with 4 KiB pages a 712x474 stylize took ~70000 faults,
- * about a third of its first forward pass; with 2 MiB pages it takes a few
- * hundred. (Where THP is off, the advice is ignored and nothing changes.)
- * Not in STRATA_MEM_EXACT builds: ASan checks malloc'd blocks only. */
-#define HUGE_PAGE ((size_t)2 << 20)
-#ifdef STRATA_MEM_EXACT
-#define OWN_MAPPING(n) 0
-#else
-#define OWN_MAPPING(n) ((n) >= 2 * HUGE_PAGE)
-#endif
-static size_t mapping_size(size_t n) { return (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE; }
-
-static void *map_block(size_t n) {
-  size_t len = mapping_size(n);
-  char *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return NULL;
-  char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-  if (a > p) munmap(p, (size_t)(a - p)); /* trim to the aligned part */
-  if (a + len < p + len + HUGE_PAGE) munmap(a + len, (size_t)(p + len + HUGE_PAGE - (a + len)));
-  madvise(a, len, MADV_HUGEPAGE);
-  return a;
-}
-
 static void *system_alloc(st_device dev, size_t n) {
   if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1; /* out of memory from now on */
   if (fail_countdown < 0) return NULL;
   if (dev.kind == ST_CPU) {
-    if (OWN_MAPPING(n)) return map_block(n);
     void *p = NULL;
     if (posix_memalign(&p, 64, n) != 0) return NULL;
     return p;
@@ -120,11 +93,9 @@ static void *system_alloc(st_device dev, size_t n) {
   return st_gpu_malloc(dev.index, n);
 }
 
-/* n: the size system_alloc was asked for. */
-static void system_free(st_device dev, void *p, size_t n) {
-  if (dev.kind != ST_CPU) st_gpu_free(dev.index, p);
-  else if (OWN_MAPPING(n)) munmap(p, mapping_size(n));
-  else free(p);
+static void system_free(st_device dev, void *p) {
+  if (dev.kind == ST_CPU) free(p);
+  else st_gpu_free(dev.index, p);
 }
 
 static void empty_locked(allocator *a, st_device dev) {
@@ -133,7 +104,7 @@ static void empty_locked(allocator *a, st_device dev) {
     while (b) {
       block *next = b->next;
       if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, b->size);
-      system_free(dev, b->ptr, b->size);
+      system_free(dev, b->ptr);
       a->stats.cached -= b->size;
       free(b);
       b = next;
@@ -171,7 +142,7 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
     }
     b = p ? malloc(sizeof *b) : NULL;
     if (!b) {
-      if (p) system_free(dev, p, size);
+      if (p) system_free(dev, p);
       char h1[32], h2[32];
       pthread_mutex_unlock(&lock);
       st_error("out of memory on %s allocating %s for %s (%s already in use)", st_device_name(dev),
