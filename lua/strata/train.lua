@@ -151,7 +151,9 @@ function M.setup(exp, opts)
 end
 
 -- One iteration on the content batch x (0..255, on the trainer's device):
--- forward, every term's value and gradient, backward, Adam step `it`.
+-- the transformer's forward; per loss network its features, its terms'
+-- values and gradients and its backward; the transformer's backward, Adam
+-- step `it`.
 -- Returns { term name = unweighted value }, the weighted total and the rate.
 -- Every activation and gradient is freed as soon as nothing reads it again
 -- (the networks keep their own handles to what their backward needs), so the
@@ -168,37 +170,11 @@ function M.step(T, x, it)
   local y = net:forward(xin)
   xin:free()
 
-  local feats, targets = {}, {}
-  for _, n in ipairs(T.nets) do
-    if #n.target_layers > 0 then
-      n.net:train(false)
-      targets[n.name] = n.net:features(x, n.target_layers)
-    end
-    n.net:train(true)
-    feats[n.name] = n.net:features(y, n.layers)
-  end
-
-  local values, total = {}, 0
-  local function target_of(t)
-    if t.target == "content" then return targets[t.network] end
-    return t.style_target
-  end
-  for k, t in ipairs(T.terms) do
-    local v = losses.value(t, feats[t.network], target_of(t))
-    if T.inject_nan == it and k == #T.terms then v = 0 / 0 end -- test hook, see M.setup
-    if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
-      util.fail("iteration %d: the %s loss is %s; stopping (last good checkpoint: %s)", it, t.name, tostring(v),
-        T.last_checkpoint or "none yet")
-    end
-    values[t.name] = v
-    total = total + t.weight * v
-  end
-
-  -- Gradients: summed per network and layer in term order, then each
-  -- network's backward in the fixed network order.
-  -- The terms' gradients are ours (strata.loss.registry): freed once summed
-  -- or once backward has read them.
-  local function add_into(tbl, key, d)
+  -- The loss networks one at a time: features, the values and gradients of
+  -- the terms reading them, backward; so only one network's saved
+  -- activations are alive at once. Sums keep their fixed orders (terms, then
+  -- networks), so the result does not depend on this schedule.
+  local function add_into(tbl, key, d) -- the terms' gradients are ours (strata.loss.registry)
     if not tbl[key] then
       tbl[key] = d
       return
@@ -208,22 +184,47 @@ function M.step(T, x, it)
     d:free()
     tbl[key] = s
   end
-  local grads = {}
-  for _, t in ipairs(T.terms) do
-    local g = grads[t.network] or {}
-    grads[t.network] = g
-    for layer, d in pairs(losses.grad(t, feats[t.network], target_of(t), t.weight)) do add_into(g, layer, d) end
+  local values, dnet = {}, {}
+  for _, n in ipairs(T.nets) do
+    local targets
+    if #n.target_layers > 0 then
+      n.net:train(false)
+      targets = n.net:features(x, n.target_layers)
+    end
+    n.net:train(true)
+    local feats = n.net:features(y, n.layers)
+    local function target_of(t) return t.target == "content" and targets or t.style_target end
+    for k, t in ipairs(T.terms) do
+      if t.network == n.name then
+        local v = losses.value(t, feats, target_of(t))
+        if T.inject_nan == it and k == #T.terms then v = 0 / 0 end -- test hook, see M.setup
+        if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
+          util.fail("iteration %d: the %s loss is %s; stopping (last good checkpoint: %s)", it, t.name, tostring(v),
+            T.last_checkpoint or "none yet")
+        end
+        values[t.name] = v
+      end
+    end
+    -- Gradients summed per layer in term order.
+    local grads = {}
+    for _, t in ipairs(T.terms) do
+      if t.network == n.name then
+        for layer, d in pairs(losses.grad(t, feats, target_of(t), t.weight)) do add_into(grads, layer, d) end
+      end
+    end
+    -- Backward needs only what the network kept, not the features.
+    for _, f in pairs(feats) do f:free() end
+    for _, f in pairs(targets or {}) do f:free() end
+    if next(grads) then
+      dnet[n.name] = n.net:backward(grads)
+      for _, d in pairs(grads) do d:free() end
+    end
   end
-  -- The features and content targets are read no more (backward needs only
-  -- what the networks kept).
-  for _, tbl in pairs(feats) do for _, f in pairs(tbl) do f:free() end end
-  for _, tbl in pairs(targets) do for _, f in pairs(tbl) do f:free() end end
+  local total = 0
+  for _, t in ipairs(T.terms) do total = total + t.weight * values[t.name] end
   local dys = {}
   for _, n in ipairs(T.nets) do
-    if next(grads[n.name]) then
-      add_into(dys, 1, n.net:backward(grads[n.name]))
-      for _, d in pairs(grads[n.name]) do d:free() end
-    end
+    if dnet[n.name] then add_into(dys, 1, dnet[n.name]) end
   end
   local dx = net:backward(dys[1])
   dys[1]:free()
