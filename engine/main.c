@@ -66,6 +66,7 @@ int main(int argc, char **argv) {
     setenv("GOMP_SPINCOUNT", "1000", 1);
     execv("/proc/self/exe", argv); /* on failure, carry on at the default */
   }
+  lst_mark_main(); /* STRATA_STAGE_TIMES counts from here */
   /* Test hook: STRATA_FAIL_ALLOC_AFTER=N runs out of memory at the N-th
    * allocation of tensor memory (tests/bad_input/train_failures.t.sh). */
   const char *fail_alloc = getenv("STRATA_FAIL_ALLOC_AFTER");

@@ -21,6 +21,49 @@ static int l_clock(lua_State *L) {
   return 1;
 }
 
+/* since_main() -> seconds since bin/strata's main() began (after its re-exec,
+ * engine/main.c), and before_main() -> seconds from the process's start
+ * (exec of the first image, /proc/self/stat, in clock ticks of 10 ms) to that
+ * point, or nil where unknown: for STRATA_STAGE_TIMES (lua/strata/stages.lua). */
+static struct timespec main_mono, main_boot;
+static int main_marked;
+
+void lst_mark_main(void) {
+  clock_gettime(CLOCK_MONOTONIC, &main_mono);
+  clock_gettime(CLOCK_BOOTTIME, &main_boot);
+  main_marked = 1;
+}
+
+static double seconds(struct timespec t) { return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec; }
+
+static int l_since_main(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, main_marked ? seconds(ts) - seconds(main_mono) : 0.0);
+  return 1;
+}
+
+static int l_before_main(lua_State *L) {
+  FILE *f = main_marked ? fopen("/proc/self/stat", "r") : NULL;
+  char buf[1024];
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f) fclose(f);
+  buf[n] = '\0';
+  /* Field 22, starttime, counted after the ")" that ends the command name. */
+  char *p = n ? strrchr(buf, ')') : NULL;
+  unsigned long long start = 0;
+  int field = 2;
+  for (; p && *p && field < 22; p++)
+    if (*p == ' ') field++;
+  long hz = sysconf(_SC_CLK_TCK);
+  if (!p || field != 22 || sscanf(p, "%llu", &start) != 1 || hz <= 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushnumber(L, seconds(main_boot) - (double)start / (double)hz);
+  return 1;
+}
+
 /* mkdir_p(path): creates path and its parents; an existing directory is fine. */
 static int l_mkdir_p(lua_State *L) {
   if (st_fs_mkdir_p(luaL_checkstring(L, 1)) != 0) return lst_error(L);
@@ -166,6 +209,8 @@ static int l_cpu(lua_State *L) {
 }
 
 static const luaL_Reg functions[] = {{"clock", l_clock},
+                                     {"since_main", l_since_main},
+                                     {"before_main", l_before_main},
                                      {"cpu", l_cpu},
                                      {"mkdir_p", l_mkdir_p},
                                      {"exists", l_exists},

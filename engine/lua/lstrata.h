@@ -36,6 +36,9 @@ void lst_int_field(lua_State *L, int idx, const char *key, int *out, int n, int 
 /* With strata.core on top of the stack, adds fns to its "ops" table. */
 void lst_add_ops(lua_State *L, const luaL_Reg *fns);
 /* STRATA_OP_TIMES (l_op_times.c): whether ops are timed; registering one timed. */
+/* Called first thing in bin/strata's main (after its re-exec): the origin of
+ * strata.sys.since_main(). */
+void lst_mark_main(void);
 int lst_op_times_enabled(void);
 void lst_set_timed_op(lua_State *L, const char *name, lua_CFunction fn);
 

@@ -112,8 +112,11 @@ function cli.stylize(args)
   if not opts.model then util.fail("stylize: --model MODEL.h5 is required") end
   if #pos ~= 2 then util.fail("stylize: expected an input and an output image, got %d paths", #pos) end
   local stylize = require "strata.stylize"
+  local stages = require "strata.stages"
+  stages.mark("Lua modules and arguments")
   local device = check_device(opts.device)
   local net = stylize.load_model(opts.model, device)
+  stages.mark("model loaded (" .. device .. ")")
   local t0 = core.sys.clock()
   local video = require "strata.video"
   if video.is_video(pos[1]) then
@@ -132,8 +135,9 @@ function cli.stylize(args)
     return 0
   end
   local y = stylize.file(net, pos[1], pos[2], { device = device, size = opts.size and parse_size(opts.size, "stylize"),
-    preserve_colors = opts["preserve-colors"] })
+    preserve_colors = opts["preserve-colors"], stage = stages.mark })
   print(string.format("wrote %s (%dx%d) in %.2f s", pos[2], y:size(3), y:size(2), core.sys.clock() - t0))
+  stages.report("stylize")
   return 0
 end
 

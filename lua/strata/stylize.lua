@@ -50,17 +50,28 @@ end
 -- Reads `input`, optionally squashes it to size {w, h}, stylizes (keeping
 -- its colours with opts.preserve_colors), writes
 -- `output`: an image, or with a .npy name the unrounded float32 values [3,H,W].
+-- opts.stage(name), when given, is called as each stage ends (STRATA_STAGE_TIMES).
 function M.file(net, input, output, opts)
   opts = opts or {}
+  local stage = opts.stage or function() end
   local img = core.image.read(input)
-  if opts.size then img = core.ops.resize(img, opts.size[2], opts.size[1]) end
+  stage("image read")
+  if opts.size then
+    img = core.ops.resize(img, opts.size[2], opts.size[1])
+    stage("image resized")
+  end
   local y = M.image(net, img, opts.device)
-  if opts.preserve_colors then y = M.preserve_colors(y, img) end
+  stage("forward pass")
+  if opts.preserve_colors then
+    y = M.preserve_colors(y, img)
+    stage("colours preserved")
+  end
   if output:lower():match("%.npy$") then
     core.npy.save(output, y)
   else
     core.image.write(output, y)
   end
+  stage("output written")
   return y
 end
 
