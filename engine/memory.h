@@ -19,6 +19,14 @@ void st_mem_free(st_device dev, void *ptr);
 /* Returns every cached free block to the system. */
 void st_mem_empty_cache(st_device dev);
 
+/* Lean mode (host memory only; off by default): the cache then holds large
+ * blocks (64 MiB and up) only while the blocks in use and cached stay within
+ * the most ever in use at once, handing others back to the system before it
+ * takes a new one. Inference on large images turns it on (lua/strata/
+ * stylize.lua); training keeps it off, as its steps reuse every block.
+ * Returns the previous setting. */
+int st_mem_set_lean(st_device dev, int on);
+
 typedef struct {
   size_t in_use;   /* bytes handed out and not yet freed */
   size_t cached;   /* bytes held in free lists */

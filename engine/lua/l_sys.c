@@ -13,6 +13,7 @@
 #include "../memory.h"
 #include "lstrata.h"
 #include "kernels/cpu/cpu_isa.h"
+#include "kernels/cpu/dnnl_conv.h"
 
 static int l_clock(lua_State *L) {
   struct timespec ts;
@@ -158,6 +159,27 @@ static int l_memory_reset_peak(lua_State *L) {
   return 0;
 }
 
+/* memory_lean(on) -> previous: the CPU allocator's lean mode (engine/memory.h). */
+static int l_memory_lean(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_pushboolean(L, st_mem_set_lean(st_cpu(), lua_toboolean(L, 1)));
+  return 1;
+}
+
+/* conv_bands(above, bytes) -> previous above, bytes: CPU forward convs with
+ * a src or dst over `above` bytes run in row bands of about `bytes` each
+ * (kernels/cpu/dnnl_conv.h); tests lower them to band small images. */
+static int l_conv_bands(lua_State *L) {
+  lua_Integer above = luaL_checkinteger(L, 1), bytes = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, above >= 0, 1, "expected a byte count >= 0");
+  luaL_argcheck(L, bytes > 0, 2, "expected a byte count > 0");
+  size_t old_above, old_bytes;
+  st_dnnl_set_bands((size_t)above, (size_t)bytes, &old_above, &old_bytes);
+  lua_pushinteger(L, (lua_Integer)old_above);
+  lua_pushinteger(L, (lua_Integer)old_bytes);
+  return 2;
+}
+
 /* set_tf32(on): TF32 tensor-core math for GPU convolutions and GEMMs from now
  * on (no effect in a CPU-only build). */
 static int l_set_tf32(lua_State *L) {
@@ -221,6 +243,8 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"cuda_available", l_cuda_available},
                                      {"memory_stats", l_memory_stats},
                                      {"memory_reset_peak", l_memory_reset_peak},
+                                     {"memory_lean", l_memory_lean},
+                                     {"conv_bands", l_conv_bands},
                                      {"set_tf32", l_set_tf32},
                                      {NULL, NULL}};
 

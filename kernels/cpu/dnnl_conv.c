@@ -36,6 +36,11 @@ int st_dnnl_conv_transpose2d_backward_weights(const st_conv_transpose2d_desc *d,
   return 1;
 }
 void st_dnnl_clear_cache(void) {}
+void st_dnnl_set_bands(size_t above, size_t bytes, size_t *old_above, size_t *old_bytes) {
+  (void)above, (void)bytes;
+  if (old_above) *old_above = 0;
+  if (old_bytes) *old_bytes = 0;
+}
 
 #else
 
@@ -78,6 +83,7 @@ static const char *op_name[] = {"conv2d forward",           "conv2d backward dat
 typedef struct {
   int op, alg, layout, bias;
   int N, C, H, W, K, kh, kw, sh, sw, pt, pb, pl, pr, OH, OW;
+  int UH, UOH; /* a band (forward only): the full heights of the src and dst it is a part of; else 0 */
 } key;
 
 /* One primitive argument: the caller's plain layout, the primitive's, and the
@@ -193,14 +199,12 @@ static dnnl_status_t make_pd(const key *k, int op, const_dnnl_primitive_attr_t a
   return dnnl_primitive_desc_create(pd, &cd, attr, engine, hint);
 }
 
-/* Sets up slot s for argument arg: user layout `tag` over dims, the
- * primitive's layout from pd, and the reorder between them (input: user to
- * primitive; output: primitive to user, adding into it when accumulate). */
-static dnnl_status_t slot_init(slot *s, int arg, const_dnnl_primitive_desc_t pd, dnnl_query_t q, int ndims,
-                               const dnnl_dims_t dims, dnnl_format_tag_t tag, int output, int accumulate) {
+/* The rest of a slot's set-up once its user layout is known: the primitive's
+ * layout from pd, and the reorder between them (input: user to primitive;
+ * output: primitive to user, adding into it when accumulate). */
+static dnnl_status_t slot_finish(slot *s, const_dnnl_primitive_desc_t pd, dnnl_query_t q, int output,
+                                 int accumulate) {
   dnnl_status_t st;
-  s->arg = arg;
-  if ((st = dnnl_memory_desc_init_by_tag(&s->user, ndims, dims, dnnl_f32, tag)) != dnnl_success) return st;
   s->prim = *dnnl_primitive_desc_query_md(pd, q, 0);
   if ((st = dnnl_memory_create(&s->um, &s->user, engine, DNNL_MEMORY_NONE)) != dnnl_success) return st;
   if ((st = dnnl_memory_create(&s->pm, &s->prim, engine, DNNL_MEMORY_NONE)) != dnnl_success) return st;
@@ -224,6 +228,27 @@ done:
   if (ops) dnnl_post_ops_destroy(ops);
   if (attr) dnnl_primitive_attr_destroy(attr);
   return st;
+}
+
+/* Sets up slot s for argument arg: user layout `tag` over dims, then the rest. */
+static dnnl_status_t slot_init(slot *s, int arg, const_dnnl_primitive_desc_t pd, dnnl_query_t q, int ndims,
+                               const dnnl_dims_t dims, dnnl_format_tag_t tag, int output, int accumulate) {
+  dnnl_status_t st;
+  s->arg = arg;
+  if ((st = dnnl_memory_desc_init_by_tag(&s->user, ndims, dims, dnnl_f32, tag)) != dnnl_success) return st;
+  return slot_finish(s, pd, q, output, accumulate);
+}
+
+/* The same for a band of rows of a larger NCHW tensor whose planes have
+ * full_h rows: the user side is a strided view into it. */
+static dnnl_status_t slot_init_band(slot *s, int arg, const_dnnl_primitive_desc_t pd, dnnl_query_t q,
+                                    const dnnl_dims_t dims, int full_h) {
+  const dnnl_dim_t plane = (dnnl_dim_t)full_h * dims[3];
+  dnnl_dims_t strides = {dims[1] * plane, plane, dims[3], 1};
+  dnnl_status_t st;
+  s->arg = arg;
+  if ((st = dnnl_memory_desc_init_by_strides(&s->user, 4, dims, dnnl_f32, strides)) != dnnl_success) return st;
+  return slot_finish(s, pd, q, arg == DNNL_ARG_DST, 0);
 }
 
 /* Creates the entry for k; NULL after st_error() on failure. An entry whose
@@ -260,9 +285,14 @@ static entry *build(const key *k) {
   switch (k->op) {
   case CONV_FWD:
   case DECONV_FWD:
-    if ((st = slot_init(&e->in[0], DNNL_ARG_SRC, pd, dnnl_query_src_md, 4, sd, dnnl_nchw, 0, 0)) ||
-        (st = slot_init(&e->in[1], DNNL_ARG_WEIGHTS, pd, dnnl_query_weights_md, 4, wd, wtag, 0, 0)) ||
-        (st = slot_init(&e->out, DNNL_ARG_DST, pd, dnnl_query_dst_md, 4, dd, dnnl_nchw, 1, 0)))
+    if (k->UH) {
+      if ((st = slot_init_band(&e->in[0], DNNL_ARG_SRC, pd, dnnl_query_src_md, sd, k->UH)) ||
+          (st = slot_init(&e->in[1], DNNL_ARG_WEIGHTS, pd, dnnl_query_weights_md, 4, wd, wtag, 0, 0)) ||
+          (st = slot_init_band(&e->out, DNNL_ARG_DST, pd, dnnl_query_dst_md, dd, k->UOH)))
+        goto fail;
+    } else if ((st = slot_init(&e->in[0], DNNL_ARG_SRC, pd, dnnl_query_src_md, 4, sd, dnnl_nchw, 0, 0)) ||
+               (st = slot_init(&e->in[1], DNNL_ARG_WEIGHTS, pd, dnnl_query_weights_md, 4, wd, wtag, 0, 0)) ||
+               (st = slot_init(&e->out, DNNL_ARG_DST, pd, dnnl_query_dst_md, 4, dd, dnnl_nchw, 1, 0)))
       goto fail;
     if (k->bias) {
       dnnl_memory_desc_t bmd;
@@ -394,17 +424,99 @@ done:
   return rc;
 }
 
-/* Looks up k (trying direct when Winograd has no primitive) and runs it. */
-static int dispatch(key *k, const float *in0, const float *in1, const float *bias, float *out) {
-  pthread_once(&engine_once, engine_init);
-  if (!engine_ok) return 1;
-  pthread_mutex_lock(&cache_lock);
+/* Looks up k (trying direct when Winograd has no primitive) and runs it.
+ * Call with cache_lock held. */
+static int dispatch_locked(key *k, const float *in0, const float *in1, const float *bias, float *out) {
   entry *e = lookup(k);
   if (e && e->declined && k->alg == ST_DNNL_WINOGRAD) {
     k->alg = ST_DNNL_DIRECT;
     e = lookup(k);
   }
-  int rc = !e ? -1 : e->declined ? 1 : run(e, in0, in1, bias, out);
+  return !e ? -1 : e->declined ? 1 : run(e, in0, in1, bias, out);
+}
+
+/* ---- forward in row bands ----
+ * A forward pass on a large image runs as a sequence of convs over bands of
+ * output rows, each reading the input rows it needs through strided views.
+ * The primitive's blocked copies of src and dst and its scratchpad (for
+ * Winograd ~5x the output) then scale with a band instead of the image:
+ * stylizing 2048x1360 otherwise needs ~1 GB of such temporaries on top of the
+ * activations. Each output is the same sum as in the whole conv; oneDNN's
+ * blocking for the band's shape may order its terms differently (a few ulps;
+ * tests/unit/test_dnnl_bands.c). Backward passes run whole. */
+
+static size_t band_above = (size_t)64 << 20; /* band when src or dst is larger (bytes) */
+static size_t band_bytes = (size_t)8 << 20;  /* aim: src and dst bands at most this */
+
+void st_dnnl_set_bands(size_t above, size_t bytes, size_t *old_above, size_t *old_bytes) {
+  pthread_mutex_lock(&cache_lock);
+  if (old_above) *old_above = band_above;
+  if (old_bytes) *old_bytes = band_bytes;
+  band_above = above;
+  band_bytes = bytes ? bytes : 1;
+  pthread_mutex_unlock(&cache_lock);
+}
+
+static long floor_div(long a, long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* Output rows per band for k; 0 for no banding. */
+static int band_rows(const key *k) {
+  const size_t src_row = (size_t)k->N * k->C * k->W * sizeof(float);
+  const size_t dst_row = (size_t)k->N * k->K * k->OW * sizeof(float);
+  if (src_row * k->H <= band_above && dst_row * k->OH <= band_above) return 0;
+  /* src rows per dst row: sh for a conv, 1/sh for a deconvolution (at least 1). */
+  const size_t per = k->op == CONV_FWD ? (size_t)k->sh : 1;
+  size_t r = band_bytes / dst_row;
+  if (band_bytes / (src_row * per) < r) r = band_bytes / (src_row * per);
+  r = r < 4 ? 4 : r / 4 * 4; /* Winograd's output tiles are 4 rows: bands start on a tile */
+  return r < (size_t)k->OH ? (int)r : 0;
+}
+
+/* The key of the band of output rows [o0, o1) of k, and the first src row it
+ * reads; 0 when the band reads no src row (then k runs whole). */
+static int band_key(const key *k, int o0, int o1, key *b, int *i0) {
+  long lo, hi; /* src rows [lo, hi) the band reads, before clipping to the image */
+  *b = *k;
+  if (k->op == CONV_FWD) {
+    lo = (long)o0 * k->sh - k->pt;
+    hi = (long)(o1 - 1) * k->sh - k->pt + k->kh;
+  } else { /* dst row o = i*sh - pt + t for src row i and tap t < kh */
+    lo = floor_div((long)o0 + k->pt - k->kh + 1 + k->sh - 1, k->sh);
+    hi = floor_div((long)o1 - 1 + k->pt, k->sh) + 1;
+  }
+  const long c0 = lo < 0 ? 0 : lo, c1 = hi > k->H ? k->H : hi;
+  if (c1 <= c0) return 0;
+  b->H = (int)(c1 - c0);
+  b->OH = o1 - o0;
+  if (k->op == CONV_FWD) {
+    b->pt = (int)(c0 - lo);
+    b->pb = (int)(hi - c1);
+  } else {
+    b->pt = (int)(k->pt + o0 - c0 * k->sh);
+    b->pb = (b->H - 1) * k->sh + k->kh - b->pt - b->OH;
+    if (b->pt < 0 || b->pb < 0) return 0;
+  }
+  b->UH = k->H;
+  b->UOH = k->OH;
+  *i0 = (int)c0;
+  return 1;
+}
+
+/* Runs k whole, or band by band when it is a large forward pass. */
+static int dispatch(key *k, const float *in0, const float *in1, const float *bias, float *out) {
+  pthread_once(&engine_once, engine_init);
+  if (!engine_ok) return 1;
+  pthread_mutex_lock(&cache_lock);
+  int rc = 0, rows = is_fwd(k->op) ? band_rows(k) : 0;
+  key b;
+  int i0;
+  for (int o0 = 0; rows && o0 < k->OH; o0 += rows)
+    if (!band_key(k, o0, o0 + rows < k->OH ? o0 + rows : k->OH, &b, &i0)) rows = 0;
+  for (int o0 = 0; rows && o0 < k->OH && rc == 0; o0 += rows) {
+    band_key(k, o0, o0 + rows < k->OH ? o0 + rows : k->OH, &b, &i0);
+    rc = dispatch_locked(&b, in0 + (long)i0 * k->W, in1, bias, out + (long)o0 * k->OW);
+  }
+  if (!rows) rc = dispatch_locked(k, in0, in1, bias, out);
   pthread_mutex_unlock(&cache_lock);
   return rc;
 }

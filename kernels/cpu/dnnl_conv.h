@@ -5,7 +5,9 @@
  * into the layouts the primitive prefers (format_tag any, usually channel
  * blocks of 16) and its output back. Primitives and reorders are created once
  * per shape and cached; scratch comes from the CPU caching allocator, so the
- * steady state allocates nothing from the system.
+ * steady state allocates nothing from the system. Forward passes over large
+ * images run in bands of output rows (st_dnnl_set_bands), so those reordered
+ * copies and the scratchpad stay a band's size.
  *
  * Zero padding only: kernels/cpu/conv2d.c pads reflect / replicate inputs
  * itself and hands the padded image here. Every function returns 0 when it
@@ -14,6 +16,8 @@
  */
 #ifndef STRATA_KERNELS_CPU_DNNL_CONV_H
 #define STRATA_KERNELS_CPU_DNNL_CONV_H
+
+#include <stddef.h>
 
 #include "conv2d.h"
 #include "conv_transpose2d.h"
@@ -46,5 +50,12 @@ int st_dnnl_conv_transpose2d_backward_weights(const st_conv_transpose2d_desc *d,
 
 /* Drops every cached primitive (tests; frees memory after odd shapes). */
 void st_dnnl_clear_cache(void);
+
+/* Forward passes whose src or dst is larger than `above` bytes run in bands of
+ * output rows of about `bytes` (src and dst each), so oneDNN's temporaries
+ * (blocked copies, scratchpad) scale with a band, not the image. Defaults
+ * 64 MiB and 8 MiB; tests lower them to band small images. The previous
+ * values go to old_above / old_bytes when not NULL (0 without oneDNN). */
+void st_dnnl_set_bands(size_t above, size_t bytes, size_t *old_above, size_t *old_bytes);
 
 #endif

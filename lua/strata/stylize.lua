@@ -18,6 +18,10 @@ end
 -- its own in evaluation mode), so a large photo needs a few activations'
 -- memory, not all of them until the collector runs.
 function M.image(net, img, device)
+  -- Lean host memory for the pass (engine/memory.h): a large image's
+  -- activations of every size are not all kept cached at once.
+  local was_lean = core.sys.memory_lean(true)
+  local _ <close> = setmetatable({}, { __close = function() core.sys.memory_lean(was_lean) end })
   local x = img:view({ 1, img:size(1), img:size(2), img:size(3) })
   local function step(t)
     if not rawequal(t, x) then x:free() end

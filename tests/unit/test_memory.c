@@ -3,7 +3,8 @@
  * missed the cache on every request and piled up freed blocks), a training-
  * like pattern of repeated sizes stops calling the system after its first
  * round, blocks are distinct and aligned, statistics add up, emptying the
- * cache returns everything, and an out-of-memory error names the tensor. */
+ * cache returns everything, a network's shrinking and growing sizes hold no
+ * more than its peak, and an out-of-memory error names the tensor. */
 #include <stdint.h>
 #include <string.h>
 
@@ -70,6 +71,52 @@ int main(void) {
   st_mem_empty_cache(cpu);
   s = st_mem_get_stats(cpu);
   tap_ok(s.cached == 0 && s.in_use == 0, "empty_cache returns every cached block");
+
+  /* Large sizes that shrink and grow again (a large image's activations:
+   * full, half, quarter resolution and back up): before taking a new large
+   * block from the system the allocator in lean mode hands cached large blocks back, so
+   * what it holds (in use + cached) never exceeds the most ever in use at
+   * once. Keeping a freed block of every size instead would hold their sum.
+   * (Never written: no page of them becomes resident.) */
+  const size_t MiB = (size_t)1 << 20;
+  const size_t net[] = {256 * MiB, 128 * MiB, 64 * MiB, 64 * MiB, 128 * MiB, 256 * MiB};
+  const int nn = (int)(sizeof net / sizeof net[0]);
+  size_t held_max = 0, calls[2];
+  tap_ok(st_mem_set_lean(cpu, 1) == 0, "lean mode is off by default");
+  for (int pass = 0; pass < 2; pass++) {
+    void *prev = NULL;
+    calls[pass] = st_mem_get_stats(cpu).n_system_allocs;
+    for (int i = 0; i < nn; i++) { /* each layer's output, then its input goes */
+      void *y = st_mem_alloc(cpu, net[i], "activation");
+      s = st_mem_get_stats(cpu);
+      if (s.in_use + s.cached > held_max) held_max = s.in_use + s.cached;
+      st_mem_free(cpu, prev);
+      prev = y;
+    }
+    st_mem_free(cpu, prev);
+    calls[pass] = st_mem_get_stats(cpu).n_system_allocs - calls[pass];
+  }
+  s = st_mem_get_stats(cpu);
+  tap_ok(held_max <= s.peak, "shrinking then growing sizes: held at most the peak in use (held %zu MiB, peak %zu MiB)",
+         held_max / MiB, s.peak / MiB);
+  tap_ok(calls[1] < (size_t)nn, "and the second pass still reuses cached blocks (%zu of %d from the system)", calls[1],
+         nn);
+  /* Outside lean mode every size stays cached (a training step reuses them). */
+  st_mem_set_lean(cpu, 0);
+  st_mem_empty_cache(cpu);
+  calls[0] = st_mem_get_stats(cpu).n_system_allocs;
+  for (int pass = 0; pass < 2; pass++) {
+    void *prev = NULL;
+    for (int i = 0; i < nn; i++) {
+      void *y = st_mem_alloc(cpu, net[i], "activation");
+      st_mem_free(cpu, prev);
+      prev = y;
+    }
+    st_mem_free(cpu, prev);
+  }
+  tap_ok(st_mem_get_stats(cpu).n_system_allocs - calls[0] == 4,
+         "not lean: the sizes' blocks are all kept, and the second pass takes none from the system");
+  st_mem_empty_cache(cpu);
 
   st_mem_fail_after(1);
   void *p = st_mem_alloc(cpu, 12345, "the test's big tensor");
