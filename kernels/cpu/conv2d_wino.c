@@ -129,16 +129,38 @@ AVX2_INLINE void bt6(const __m256 d[6], __m256 v[6]) {
   v[5] = _mm256_fmadd_ps(four, d[1], _mm256_fnmadd_ps(five, d[3], d[5]));
 }
 
+/* d[j] lane i = row[4i + j] for j < 4 (8 tiles' columns from 32 floats): a
+ * 4x4 transpose within each 128-bit half after pairing tiles i and i + 4. */
+AVX2_INLINE void deinterleave4(const float *row, __m256 d[4]) {
+  const __m256 l0 = _mm256_loadu_ps(row), l1 = _mm256_loadu_ps(row + 8);
+  const __m256 l2 = _mm256_loadu_ps(row + 16), l3 = _mm256_loadu_ps(row + 24);
+  const __m256 a = _mm256_permute2f128_ps(l0, l2, 0x20), b = _mm256_permute2f128_ps(l0, l2, 0x31);
+  const __m256 c = _mm256_permute2f128_ps(l1, l3, 0x20), e = _mm256_permute2f128_ps(l1, l3, 0x31);
+  const __m256 t0 = _mm256_unpacklo_ps(a, b), t1 = _mm256_unpackhi_ps(a, b);
+  const __m256 t2 = _mm256_unpacklo_ps(c, e), t3 = _mm256_unpackhi_ps(c, e);
+  d[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+  d[1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+  d[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+  d[3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+}
+
+/* The same for j < 6: columns 4 and 5 are the next tile's 0 and 1 (lane 7
+ * from row[32], row[33]). */
+AVX2_INLINE void deinterleave6(const float *row, __m256 d[6]) {
+  deinterleave4(row, d);
+  const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7);
+  d[4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[0], next), _mm256_broadcast_ss(row + 32), 0x80);
+  d[5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[1], next), _mm256_broadcast_ss(row + 33), 0x80);
+}
+
 /* One channel's tile row: rows [6][Wb] hold the padded input rows (column q
  * of the buffer is input column q - pl); V[e] gets T-strided 8-tile vectors. */
 AVX2 static void input_row(const geom *g, const float *rows, int Wb, float *V, long estride, long t0) {
-  const __m256i idx = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
   for (int grp = 0; grp < g->groups; grp++) {
     const int tw0 = grp * 8, n = g->tW - tw0 < 8 ? g->tW - tw0 : 8;
     __m256 t[6][6], d[6], v[6];
     for (int r = 0; r < 6; r++) {
-      const float *row = rows + (long)r * Wb + 4 * tw0;
-      for (int j = 0; j < 6; j++) d[j] = _mm256_i32gather_ps(row + j, idx, 4);
+      deinterleave6(rows + (long)r * Wb + 4 * tw0, d);
       bt6(d, t[r]); /* along the row: t[r][j] = (d B)[r][j] */
     }
     float *out = V + t0 + tw0;
@@ -230,14 +252,11 @@ AVX2_INLINE void a6(const __m256 y[4], __m256 z[6]) {
  * (zero past OH and OW: outputs a partial tile does not have); Z[e] gets
  * T-strided 8-tile vectors. */
 AVX2 static void grad_row(const geom *g, const float *rows, int Wb, float *Z, long estride, long t0) {
-  const __m256i idx = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-  (void)Wb;
   for (int grp = 0; grp < g->groups; grp++) {
     const int tw0 = grp * 8, n = g->tW - tw0 < 8 ? g->tW - tw0 : 8;
     __m256 t[4][6], y[4], z[6];
     for (int r = 0; r < 4; r++) {
-      const float *row = rows + (long)r * Wb + 4 * tw0;
-      for (int s = 0; s < 4; s++) y[s] = _mm256_i32gather_ps(row + s, idx, 4);
+      deinterleave4(rows + (long)r * Wb + 4 * tw0, y);
       a6(y, t[r]); /* along the row: t[r][j] = (y A^T)[r][j] */
     }
     float *out = Z + t0 + tw0;
@@ -304,10 +323,14 @@ static void load_rows(const float *plane, int H, int W, int top, int left, int t
   for (int r = 0; r < nr; r++) {
     float *dst = buf + (long)r * Wb;
     const int ih = 4 * th - top + r;
-    memset(dst, 0, sizeof(float) * (size_t)Wb);
-    if (ih < 0 || ih >= H) continue;
+    if (ih < 0 || ih >= H) {
+      memset(dst, 0, sizeof(float) * (size_t)Wb);
+      continue;
+    }
     const int n_in = W < Wb - left ? W : Wb - left;
+    memset(dst, 0, sizeof(float) * (size_t)left);
     memcpy(dst + left, plane + (long)ih * W, sizeof(float) * (size_t)n_in);
+    memset(dst + left + n_in, 0, sizeof(float) * (size_t)(Wb - left - n_in));
   }
 }
 
@@ -331,7 +354,7 @@ static void transform_input(const geom *g, const float *x, long r0, int rows, fl
 /* Scratch of one run: V and M (products, or the output gradient's transform). */
 typedef struct {
   long R, Rb; /* tile rows in the batch, per chunk */
-  int Wb;     /* buffer row width: every column the gathers read */
+  int Wb;     /* buffer row width: every column a group of tiles reads */
   float *V, *M, *bufs;
 } work;
 
@@ -340,7 +363,7 @@ static int work_init(work *w, const geom *g) {
   w->Rb = st_wino_chunk_floats / (36L * (g->C + g->K) * g->tW);
   if (w->Rb < 1) w->Rb = 1;
   if (w->Rb > w->R) w->Rb = w->R;
-  w->Wb = 32 * g->groups + 2;
+  w->Wb = 32 * g->groups + 8; /* a group reads 34 floats from 32 grp: two full vectors past its 32 */
   w->V = scratch((size_t)(36L * g->C * g->tW * w->Rb), "winograd conv transformed input");
   w->M = w->V ? scratch((size_t)(36L * g->K * g->tW * w->Rb), "winograd conv products") : NULL;
   w->bufs = w->M ? scratch((size_t)omp_get_max_threads() * 6 * (size_t)w->Wb, "winograd conv rows") : NULL;
