@@ -17,6 +17,7 @@
 typedef struct block {
   void *ptr;
   size_t size; /* rounded size */
+  size_t used; /* the rounded size asked for: size, or less for a larger cached block (take_cached) */
   struct block *next;
 } block;
 
@@ -155,18 +156,41 @@ static const char *human(size_t n, char *buf, size_t len) {
   return buf;
 }
 
+/* A cached block for a request of `size` (class cls): one of that size, or
+ * else the smallest cached one of less than twice that size. Training's phases
+ * ask for different sizes (VGG-19's full-size maps, FCRN's, oneDNN's
+ * scratchpads of many sizes); without the fallback a block freed by one
+ * phase would wait for its own size while the next phase asks the system
+ * for more, and the cache would hold the sum over sizes of each size's most
+ * at once instead of about the most in use at once. Not in STRATA_MEM_EXACT
+ * builds, whose blocks are exactly the size asked for. */
+static block *take_cached(allocator *a, size_t size, int cls) {
+  block **pp = &a->free_lists[cls];
+  while (*pp && (*pp)->size != size) pp = &(*pp)->next;
+#ifndef STRATA_MEM_EXACT
+  for (size_t s = size; !*pp;) {
+    int c;
+    s = round_size(s + 1, &c); /* the next size class */
+    if (s >= 2 * size) break;
+    pp = &a->free_lists[c];
+    while (*pp && (*pp)->size != s) pp = &(*pp)->next;
+  }
+#endif
+  if (!*pp) return NULL;
+  block *b = *pp;
+  *pp = b->next;
+  return b;
+}
+
 void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
   int cls;
   size_t size = round_size(nbytes, &cls);
   allocator *a = &allocators[dev.kind];
   pthread_mutex_lock(&lock);
-  block *b = NULL, **pp = &a->free_lists[cls];
-  while (*pp && (*pp)->size != size) pp = &(*pp)->next;
-  if (*pp) {
-    b = *pp;
-    *pp = b->next;
-    a->stats.cached -= size;
-    if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, size);
+  block *b = take_cached(a, size, cls);
+  if (b) {
+    a->stats.cached -= b->size;
+    if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, b->size);
   } else {
     if (a->lean && size >= LARGE_BLOCK) trim_locked(a, dev, size);
     void *p = system_alloc(dev, size);
@@ -187,6 +211,7 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
     b->size = size;
     a->stats.n_system_allocs++;
   }
+  b->used = size; /* in_use counts what was asked for, so it does not depend on which block served it */
   size_t h = live_hash(b->ptr);
   b->next = a->live[h];
   a->live[h] = b;
@@ -212,7 +237,7 @@ void st_mem_free(st_device dev, void *ptr) {
     b->next = a->free_lists[cls];
     a->free_lists[cls] = b;
     if (POISONABLE(dev)) ASAN_POISON_MEMORY_REGION(b->ptr, b->size);
-    a->stats.in_use -= b->size;
+    a->stats.in_use -= b->used;
     a->stats.cached += b->size;
     if (dev.kind == ST_CPU && st_mem_tracing()) st_mem_trace_free(ptr);
   }

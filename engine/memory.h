@@ -28,7 +28,7 @@ void st_mem_empty_cache(st_device dev);
 int st_mem_set_lean(st_device dev, int on);
 
 typedef struct {
-  size_t in_use;   /* bytes handed out and not yet freed */
+  size_t in_use;   /* bytes handed out and not yet freed (rounded sizes asked for) */
   size_t cached;   /* bytes held in free lists */
   size_t peak;     /* high-water mark of in_use */
   size_t n_system_allocs; /* calls that went to malloc / cudaMalloc */

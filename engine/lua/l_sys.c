@@ -180,6 +180,15 @@ static int l_conv_bands(lua_State *L) {
   return 2;
 }
 
+/* memory_empty_cache(device): the caching allocator's free blocks go back
+ * to the system (after a set-up whose transient sizes will not come again). */
+static int l_memory_empty_cache(lua_State *L) {
+  st_device dev;
+  if (st_device_parse(luaL_checkstring(L, 1), &dev) != 0) return lst_error(L);
+  st_mem_empty_cache(dev);
+  return 0;
+}
+
 /* set_tf32(on): TF32 tensor-core math for GPU convolutions and GEMMs from now
  * on (no effect in a CPU-only build). */
 static int l_set_tf32(lua_State *L) {
@@ -245,6 +254,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"memory_reset_peak", l_memory_reset_peak},
                                      {"memory_lean", l_memory_lean},
                                      {"conv_bands", l_conv_bands},
+                                     {"memory_empty_cache", l_memory_empty_cache},
                                      {"set_tf32", l_set_tf32},
                                      {NULL, NULL}};
 

@@ -133,9 +133,12 @@ function M.setup(exp, opts)
     if t.target == "style" then t.style_target = losses.style_target(t, style_feats[t.network]) end
   end
   -- The style image's features and the weight files' tensors (copied into
-  -- the networks) are garbage now: collect them before the first step.
+  -- the networks) are garbage now: collect them before the first step, and
+  -- give their blocks back to the system (sizes the steps do not ask for).
   style_feats = nil
   collectgarbage()
+  core.sys.memory_empty_cache("cpu")
+  if device ~= "cpu" then core.sys.memory_empty_cache(device) end
 
   -- Adam state, one pair of moments per parameter.
   T.params = T.net:named_parameters()
