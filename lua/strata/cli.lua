@@ -13,10 +13,12 @@ commands:
   sweep FILE.lua [--set k=v] [--devices D1,D2] [--slurm [--gpus N] [--submit] ] [--status]
                                           a grid of runs, summary.csv/.md and plots (--slurm: a job array
                                           script, --submit: sbatch it; --status: each run's state)
-  stylize --model MODEL.h5 [--device D] [--size WxH] [--preserve-colors] IN OUT
+  stylize --model MODEL.h5 [--device D] [--size WxH] [--preserve-colors] [--lean-memory] IN OUT
                                           stylize an image with a trained transformer
                                           (IN.mp4 OUT.mp4: a video, through ffmpeg)
                                           (--preserve-colors: keep the photo's colours)
+                                          (--lean-memory: less peak memory on large photos,
+                                          a little slower)
                                           (OUT.npy: the unrounded float32 values)
   export onnx MODEL.h5 OUT.onnx           the transformer as an ONNX model (opset 13)
   export web MODEL.h5 DIR [--force]       a static page stylizing pictures in the browser (ONNX
@@ -107,8 +109,8 @@ function cli.eval(args) return require("strata.eval").main(args) end
 function cli.sweep(args) return require("strata.sweep").main(args) end
 
 function cli.stylize(args)
-  local opts, pos = parse_options(args, { model = true, device = true, size = true, ["preserve-colors"] = "flag" },
-    "stylize")
+  local opts, pos = parse_options(args, { model = true, device = true, size = true, ["preserve-colors"] = "flag",
+    ["lean-memory"] = "flag" }, "stylize")
   if not opts.model then util.fail("stylize: --model MODEL.h5 is required") end
   if #pos ~= 2 then util.fail("stylize: expected an input and an output image, got %d paths", #pos) end
   local stylize = require "strata.stylize"
@@ -127,7 +129,7 @@ function cli.stylize(args)
     local size = opts.size and parse_size(opts.size, "stylize")
     local n, info = video.file(pos[1], pos[2], function(frame)
       local img = size and core.ops.resize(frame, size[2], size[1]) or frame
-      local y = stylize.image(net, img, device)
+      local y = stylize.image(net, img, device, opts["lean-memory"])
       if opts["preserve-colors"] then y = stylize.preserve_colors(y, img) end
       return y
     end)
@@ -135,7 +137,7 @@ function cli.stylize(args)
     return 0
   end
   local y = stylize.file(net, pos[1], pos[2], { device = device, size = opts.size and parse_size(opts.size, "stylize"),
-    preserve_colors = opts["preserve-colors"], stage = stages.mark })
+    preserve_colors = opts["preserve-colors"], lean_memory = opts["lean-memory"], stage = stages.mark })
   print(string.format("wrote %s (%dx%d) in %.2f s", pos[2], y:size(3), y:size(2), core.sys.clock() - t0))
   stages.report("stylize")
   return 0

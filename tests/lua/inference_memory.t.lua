@@ -60,7 +60,11 @@ else
   tap.is(above, 64 * 2 ^ 20, "bands by default above 64 MiB")
 end
 y:free()
-tap.is(strata.sys.memory_lean(false), false, "stylize turns the allocator's lean mode on for its pass only")
+do
+  local small = strata.full({ 3, 16, 16 }, 100)
+  stylize.image(net, small, nil, true):free()
+  tap.is(strata.sys.memory_lean(false), false, "stylize with lean turns the allocator's lean mode on for its pass only")
+end
 
 -- Whole (no bands at this size by default): deterministic freeing keeps the
 -- peak within the input plus four of the largest (a conv's output and its
