@@ -1,8 +1,12 @@
 -- Base of every network module, Torch-nn style.
 -- A module has `name`, `params` (key -> tensor) and `grads` (key -> tensor,
 -- created by zero_grad), and implements forward(x) -> y and backward(dy) -> dx.
--- In training mode forward keeps what backward needs; in evaluation mode it
--- keeps nothing. backward accumulates parameter gradients into `grads`.
+-- In training mode forward keeps what backward needs, through handles of its
+-- own (x:ref(), freed in backward: the containers free every intermediate
+-- output once the next module has read it); in evaluation mode it keeps
+-- nothing. backward accumulates parameter gradients into `grads` and returns
+-- the gradient at the input: a new tensor, or dy itself passed on (Graph.Add;
+-- the containers check), never freeing the dy it was given.
 local Module = {}
 Module.__index = Module
 
