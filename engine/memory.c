@@ -19,6 +19,7 @@ typedef struct block {
   size_t size; /* rounded size */
   size_t used; /* the rounded size asked for: size, or less for a larger cached block (take_cached) */
   struct block *next;
+  int mapped;   /* from the ranges (range_take, ranges mode), not from the size classes */
 } block;
 
 #define N_BUCKETS 256
@@ -30,6 +31,8 @@ typedef struct {
   block *live[LIVE_BUCKETS];    /* handed-out blocks, hashed by pointer */
   st_mem_stats stats;
   int lean;                     /* st_mem_set_lean */
+  int ranges;                   /* st_mem_set_ranges */
+  block *extents;               /* ranges mode's free mapped ranges, by address, merged */
   size_t high;                  /* most ever in use (stats.peak can be reset) */
 } allocator;
 
@@ -102,7 +105,88 @@ static void system_free(st_device dev, void *p) {
   else st_gpu_free(dev.index, p);
 }
 
+/* Ranges mode (st_mem_set_ranges: inference): host blocks of RANGE_MIN and
+ * up come from free ranges of anonymous mappings instead of the size
+ * classes: a request takes the smallest free range that holds it (the rest
+ * stays free), and a freed block merges with the free ranges beside it. The
+ * transformer's activations shrink (full, half, quarter resolution) and grow
+ * again; with one class per size, the quarter-resolution maps and oneDNN's
+ * scratchpads could not use the pages of the freed full-size maps, and a
+ * 712x474 stylize mapped ~270 MiB of fresh pages (each one a page fault on
+ * first touch) for a 155 MiB peak. Training keeps the size classes: its sizes
+ * repeat exactly every step. Not in STRATA_MEM_EXACT builds, whose blocks
+ * must be exactly the size asked for. */
+#ifdef STRATA_MEM_EXACT
+#define RANGE_MIN ((size_t)-1)
+static void *range_take(allocator *a, size_t size) { (void)a; (void)size; return NULL; }
+static void *map_fresh(size_t n) { (void)n; return NULL; }
+static void unmap(void *p, size_t n) { (void)p; (void)n; }
+#else
+#include <sys/mman.h>
+#define RANGE_MIN ((size_t)1 << 20) /* rounded sizes from here are whole pages */
+static void *map_fresh(size_t n) {
+  if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1;
+  if (fail_countdown < 0) return NULL;
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+static void unmap(void *p, size_t n) { munmap(p, n); } /* may span several mappings */
+static void *range_take(allocator *a, size_t size) {
+  block **best = NULL;
+  for (block **pp = &a->extents; *pp; pp = &(*pp)->next)
+    if ((*pp)->size >= size && (!best || (*pp)->size < (*best)->size)) best = pp;
+  if (!best) return NULL;
+  block *e = *best;
+  void *p = e->ptr;
+  if (e->size == size) {
+    *best = e->next;
+    free(e);
+  } else {
+    e->ptr = (char *)e->ptr + size;
+    e->size -= size;
+  }
+  a->stats.cached -= size;
+  return p;
+}
+#endif
+
+/* Returns a freed mapped block to the free ranges; b becomes a range's node or is freed. */
+static void range_give(allocator *a, block *b) {
+  block **pp = &a->extents, *prev = NULL;
+  while (*pp && (uintptr_t)(*pp)->ptr < (uintptr_t)b->ptr) {
+    prev = *pp;
+    pp = &(*pp)->next;
+  }
+  block *next = *pp;
+  a->stats.cached += b->size;
+  if (prev && (char *)prev->ptr + prev->size == (char *)b->ptr) {
+    prev->size += b->size;
+    free(b);
+    if (next && (char *)prev->ptr + prev->size == (char *)next->ptr) {
+      prev->size += next->size;
+      prev->next = next->next;
+      free(next);
+    }
+    return;
+  }
+  if (next && (char *)b->ptr + b->size == (char *)next->ptr) {
+    next->ptr = b->ptr;
+    next->size += b->size;
+    free(b);
+    return;
+  }
+  b->next = next;
+  *pp = b;
+}
+
 static void empty_locked(allocator *a, st_device dev) {
+  while (a->extents) {
+    block *e = a->extents;
+    a->extents = e->next;
+    unmap(e->ptr, e->size);
+    a->stats.cached -= e->size;
+    free(e);
+  }
   for (int i = 0; i < N_BUCKETS; i++) {
     block *b = a->free_lists[i];
     while (b) {
@@ -137,11 +221,16 @@ static void trim_locked(allocator *a, st_device dev, size_t size) {
     for (int i = 0; i < N_BUCKETS; i++)
       for (block **pp = &a->free_lists[i]; *pp; pp = &(*pp)->next)
         if ((*pp)->size >= LARGE_BLOCK && (!big || (*pp)->size > (*big)->size)) big = pp;
+    for (block **pp = &a->extents; *pp; pp = &(*pp)->next)
+      if ((*pp)->size >= LARGE_BLOCK && (!big || (*pp)->size > (*big)->size)) big = pp;
     if (!big) return;
     block *b = *big;
     *big = b->next;
-    if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, b->size);
-    system_free(dev, b->ptr);
+    if (b->mapped) unmap(b->ptr, b->size);
+    else {
+      if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, b->size);
+      system_free(dev, b->ptr);
+    }
     a->stats.cached -= b->size;
     free(b);
   }
@@ -187,20 +276,32 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
   size_t size = round_size(nbytes, &cls);
   allocator *a = &allocators[dev.kind];
   pthread_mutex_lock(&lock);
-  block *b = take_cached(a, size, cls);
-  if (b) {
+  block *b = NULL;
+  if (a->ranges && size >= RANGE_MIN && a->extents && (b = malloc(sizeof *b))) {
+    if ((b->ptr = range_take(a, size))) {
+      b->size = size;
+      b->mapped = 1;
+    } else {
+      free(b);
+      b = NULL;
+    }
+  }
+  if (!b && (b = take_cached(a, size, cls))) {
     a->stats.cached -= b->size;
     if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, b->size);
-  } else {
+  }
+  if (!b) {
+    const int mapped = a->ranges && size >= RANGE_MIN;
     if (a->lean && size >= LARGE_BLOCK) trim_locked(a, dev, size);
-    void *p = system_alloc(dev, size);
+    void *p = mapped ? map_fresh(size) : system_alloc(dev, size);
     if (!p) { /* give back the cache and try once more */
       empty_locked(a, dev);
-      p = system_alloc(dev, size);
+      p = mapped ? map_fresh(size) : system_alloc(dev, size);
     }
     b = p ? malloc(sizeof *b) : NULL;
     if (!b) {
-      if (p) system_free(dev, p);
+      if (p && mapped) unmap(p, size);
+      else if (p) system_free(dev, p);
       char h1[32], h2[32];
       pthread_mutex_unlock(&lock);
       st_error("out of memory on %s allocating %s for %s (%s already in use)", st_device_name(dev),
@@ -209,6 +310,7 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
     }
     b->ptr = p;
     b->size = size;
+    b->mapped = mapped;
     a->stats.n_system_allocs++;
   }
   b->used = size; /* in_use counts what was asked for, so it does not depend on which block served it */
@@ -232,13 +334,17 @@ void st_mem_free(st_device dev, void *ptr) {
   block *b = *pp;
   if (b) {
     *pp = b->next;
-    int cls;
-    round_size(b->size, &cls);
-    b->next = a->free_lists[cls];
-    a->free_lists[cls] = b;
-    if (POISONABLE(dev)) ASAN_POISON_MEMORY_REGION(b->ptr, b->size);
     a->stats.in_use -= b->used;
-    a->stats.cached += b->size;
+    if (b->mapped) {
+      range_give(a, b); /* b is not to be used after this */
+    } else {
+      int cls;
+      round_size(b->size, &cls);
+      b->next = a->free_lists[cls];
+      a->free_lists[cls] = b;
+      if (POISONABLE(dev)) ASAN_POISON_MEMORY_REGION(b->ptr, b->size);
+      a->stats.cached += b->size;
+    }
     if (dev.kind == ST_CPU && st_mem_tracing()) st_mem_trace_free(ptr);
   }
   pthread_mutex_unlock(&lock);
@@ -261,6 +367,15 @@ void st_mem_reset_peak(st_device dev) {
   pthread_mutex_lock(&lock);
   allocators[dev.kind].stats.peak = allocators[dev.kind].stats.in_use;
   pthread_mutex_unlock(&lock);
+}
+
+int st_mem_set_ranges(st_device dev, int on) {
+  pthread_mutex_lock(&lock);
+  allocator *a = &allocators[dev.kind];
+  int was = a->ranges;
+  a->ranges = on && dev.kind == ST_CPU;
+  pthread_mutex_unlock(&lock);
+  return was;
 }
 
 int st_mem_set_lean(st_device dev, int on) {

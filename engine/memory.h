@@ -28,6 +28,16 @@ void st_mem_empty_cache(st_device dev);
  * its steps reuse every block. Returns the previous setting. */
 int st_mem_set_lean(st_device dev, int on);
 
+/* Ranges mode (host memory only; off by default): blocks of 1 MiB and up
+ * come from free ranges of mappings, best fit, split, and merged with their
+ * neighbours when freed, so a freed block serves requests of other sizes and
+ * fewer fresh pages are faulted in. stylize.image turns it on for its pass
+ * (a network whose maps shrink and grow again); training keeps the exact
+ * size classes, as its steps repeat the same sizes. With lean mode too, free
+ * ranges of 64 MiB and up count as cached large blocks. Returns the previous
+ * setting. */
+int st_mem_set_ranges(st_device dev, int on);
+
 typedef struct {
   size_t in_use;   /* bytes handed out and not yet freed (rounded sizes asked for) */
   size_t cached;   /* bytes held in free lists */

@@ -166,6 +166,13 @@ static int l_memory_lean(lua_State *L) {
   return 1;
 }
 
+/* memory_ranges(on) -> previous: the CPU allocator's ranges mode (engine/memory.h). */
+static int l_memory_ranges(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_pushboolean(L, st_mem_set_ranges(st_cpu(), lua_toboolean(L, 1)));
+  return 1;
+}
+
 /* conv_bands(above, bytes) -> previous above, bytes: CPU forward convs with
  * a src or dst over `above` bytes run in row bands of about `bytes` each
  * (kernels/cpu/dnnl_conv.h); tests lower them to band small images. */
@@ -253,6 +260,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"memory_stats", l_memory_stats},
                                      {"memory_reset_peak", l_memory_reset_peak},
                                      {"memory_lean", l_memory_lean},
+                                     {"memory_ranges", l_memory_ranges},
                                      {"conv_bands", l_conv_bands},
                                      {"memory_empty_cache", l_memory_empty_cache},
                                      {"set_tf32", l_set_tf32},

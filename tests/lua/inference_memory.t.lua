@@ -64,6 +64,7 @@ do
   local small = strata.full({ 3, 16, 16 }, 100)
   stylize.image(net, small, nil, true):free()
   tap.is(strata.sys.memory_lean(false), false, "stylize with lean turns the allocator's lean mode on for its pass only")
+  tap.is(strata.sys.memory_ranges(false), false, "stylize turns the allocator's ranges mode on for its pass only")
 end
 
 -- Whole (no bands at this size by default): deterministic freeing keeps the

@@ -118,6 +118,54 @@ int main(void) {
          "not lean: the sizes' blocks are all kept, and the second pass takes none from the system");
   st_mem_empty_cache(cpu);
 
+  /* Ranges mode: a freed large block serves smaller requests (split), and the
+   * pieces, once freed, serve the large size again (merged), so a network
+   * whose maps shrink and grow again touches no fresh pages for the smaller
+   * ones. With one free list per size, each size took its own block. */
+#ifdef STRATA_MEM_EXACT
+  tap_skip("ranges mode: not in exact-size (sanitizer) builds");
+  tap_skip("cross-size reuse: not in exact-size (sanitizer) builds");
+  tap_skip("cross-size reuse: merged pieces");
+  tap_skip("cross-size reuse: empty_cache");
+#else
+  {
+    tap_ok(st_mem_set_ranges(cpu, 1) == 0, "ranges mode is off by default");
+    char *big = st_mem_alloc(cpu, 8 * MiB, "full-size map");
+    memset(big, 1, 8 * MiB);
+    st_mem_free(cpu, big);
+    const size_t before = st_mem_get_stats(cpu).n_system_allocs;
+    char *q[4];
+    int inside = 1;
+    for (int i = 0; i < 4; i++) {
+      q[i] = st_mem_alloc(cpu, 2 * MiB, "quarter-size map");
+      inside = inside && q[i] && q[i] >= big && q[i] + 2 * MiB <= big + 8 * MiB && ((uintptr_t)q[i] % 64) == 0;
+      memset(q[i], 10 + i, 2 * MiB);
+    }
+    for (int i = 0; i < 4; i++)
+      for (int j = i + 1; j < 4; j++) inside = inside && (q[i] + 2 * MiB <= q[j] || q[j] + 2 * MiB <= q[i]);
+    for (int i = 0; i < 4; i++) inside = inside && q[i][0] == 10 + i && q[i][2 * MiB - 1] == 10 + i;
+    s = st_mem_get_stats(cpu);
+    tap_ok(inside && s.n_system_allocs == before && s.in_use == 8 * MiB && s.cached == 0,
+           "ranges: four 2 MiB requests are disjoint pieces of a freed 8 MiB block (%zu from the system, in use %zu, "
+           "cached %zu)",
+           s.n_system_allocs - before, s.in_use, s.cached);
+    st_mem_free(cpu, q[1]);
+    st_mem_free(cpu, q[3]);
+    st_mem_free(cpu, q[0]);
+    st_mem_free(cpu, q[2]);
+    char *again = st_mem_alloc(cpu, 8 * MiB, "full-size map");
+    s = st_mem_get_stats(cpu);
+    tap_ok(again == big && s.n_system_allocs == before && s.cached == 0,
+           "ranges: the freed pieces merge and serve the 8 MiB request again (%zu from the system)",
+           s.n_system_allocs - before);
+    st_mem_free(cpu, again);
+    st_mem_set_ranges(cpu, 0);
+    st_mem_empty_cache(cpu);
+    s = st_mem_get_stats(cpu);
+    tap_ok(s.cached == 0 && s.in_use == 0, "empty_cache returns ranges mode's free ranges too");
+  }
+#endif
+
   st_mem_fail_after(1);
   void *p = st_mem_alloc(cpu, 12345, "the test's big tensor");
   st_mem_fail_after(0);
