@@ -3,7 +3,7 @@
 # is found (CUDA=0 forces it off).
 
 CC      ?= gcc
-PKGS    := hdf5 lua5.4 libpng libjpeg openblas libcjson libcrypto snappy libprotobuf-c
+PKGS    := hdf5 lua5.4 libpng zlib libjpeg openblas libcjson libcrypto snappy libprotobuf-c
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fPIC -I. -Iengine $(shell pkg-config --cflags $(PKGS))
 # What the caller put in LDLIBS (make asan, test-cuda-emu: the sanitizers).
