@@ -121,6 +121,7 @@ static void system_free(st_device dev, void *p) {
 static void *range_take(allocator *a, size_t size) { (void)a; (void)size; return NULL; }
 static void *map_fresh(size_t n) { (void)n; return NULL; }
 static void unmap(void *p, size_t n) { (void)p; (void)n; }
+static void drop_pages(void *p, size_t n) { (void)p; (void)n; }
 #else
 #include <sys/mman.h>
 #define RANGE_MIN ((size_t)1 << 20) /* rounded sizes from here are whole pages */
@@ -131,6 +132,10 @@ static void *map_fresh(size_t n) {
   return p == MAP_FAILED ? NULL : p;
 }
 static void unmap(void *p, size_t n) { munmap(p, n); } /* may span several mappings */
+/* Frees the pages under the mapping's read lock (munmap takes it for writing,
+ * which would stall the page faults of the other threads meanwhile); the
+ * munmap that follows then has little left to free. */
+static void drop_pages(void *p, size_t n) { madvise(p, n, MADV_DONTNEED); }
 static void *range_take(allocator *a, size_t size) {
   block **best = NULL;
   for (block **pp = &a->extents; *pp; pp = &(*pp)->next)
@@ -348,6 +353,29 @@ void st_mem_free(st_device dev, void *ptr) {
     if (dev.kind == ST_CPU && st_mem_tracing()) st_mem_trace_free(ptr);
   }
   pthread_mutex_unlock(&lock);
+}
+
+static void *unmap_ranges(void *list) {
+  for (block *e = list, *next; e; e = next) {
+    next = e->next;
+    drop_pages(e->ptr, e->size);
+    unmap(e->ptr, e->size);
+    free(e);
+  }
+  return NULL;
+}
+
+void st_mem_release_ranges(st_device dev, int background) {
+  pthread_mutex_lock(&lock);
+  allocator *a = &allocators[dev.kind];
+  block *list = a->extents;
+  a->extents = NULL;
+  for (block *e = list; e; e = e->next) a->stats.cached -= e->size;
+  pthread_mutex_unlock(&lock);
+  if (!list) return;
+  pthread_t t;
+  if (background && pthread_create(&t, NULL, unmap_ranges, list) == 0) pthread_detach(t);
+  else unmap_ranges(list);
 }
 
 void st_mem_empty_cache(st_device dev) {

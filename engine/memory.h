@@ -38,6 +38,11 @@ int st_mem_set_lean(st_device dev, int on);
  * setting. */
 int st_mem_set_ranges(st_device dev, int on);
 
+/* Hands ranges mode's free ranges back to the system, with `background` from
+ * a detached thread (the unmapping, ~10-20 ms for a 712x474 stylize's maps,
+ * then overlaps what the caller does next: strata stylize writes its PNG). */
+void st_mem_release_ranges(st_device dev, int background);
+
 typedef struct {
   size_t in_use;   /* bytes handed out and not yet freed (rounded sizes asked for) */
   size_t cached;   /* bytes held in free lists */

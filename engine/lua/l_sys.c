@@ -173,6 +173,13 @@ static int l_memory_ranges(lua_State *L) {
   return 1;
 }
 
+/* memory_release_ranges(background): ranges mode's free ranges back to the
+ * system, from a background thread if asked (engine/memory.h). */
+static int l_memory_release_ranges(lua_State *L) {
+  st_mem_release_ranges(st_cpu(), lua_toboolean(L, 1));
+  return 0;
+}
+
 /* conv_bands(above, bytes) -> previous above, bytes: CPU forward convs with
  * a src or dst over `above` bytes run in row bands of about `bytes` each
  * (kernels/cpu/dnnl_conv.h); tests lower them to band small images. */
@@ -261,6 +268,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"memory_reset_peak", l_memory_reset_peak},
                                      {"memory_lean", l_memory_lean},
                                      {"memory_ranges", l_memory_ranges},
+                                     {"memory_release_ranges", l_memory_release_ranges},
                                      {"conv_bands", l_conv_bands},
                                      {"memory_empty_cache", l_memory_empty_cache},
                                      {"set_tf32", l_set_tf32},
