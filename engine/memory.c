@@ -119,6 +119,7 @@ static void system_free(st_device dev, void *p) {
 #ifdef STRATA_MEM_EXACT
 #define RANGE_MIN ((size_t)-1)
 static void *range_take(allocator *a, size_t size) { (void)a; (void)size; return NULL; }
+static void *range_grow(allocator *a, size_t size) { (void)a; (void)size; return NULL; }
 static void *map_fresh(size_t n) { (void)n; return NULL; }
 static void unmap(void *p, size_t n) { (void)p; (void)n; }
 static void drop_pages(void *p, size_t n) { (void)p; (void)n; }
@@ -136,6 +137,25 @@ static void unmap(void *p, size_t n) { munmap(p, n); } /* may span several mappi
  * which would stall the page faults of the other threads meanwhile); the
  * munmap that follows then has little left to free. */
 static void drop_pages(void *p, size_t n) { madvise(p, n, MADV_DONTNEED); }
+/* No free range holds `size`: the largest one grows to it (mremap moves its
+ * pages, and only the rest are fresh), rather than a whole fresh mapping.
+ * NULL when there is none or the kernel refuses (a range over two mappings
+ * it did not merge). */
+static void *range_grow(allocator *a, size_t size) {
+  block **big = NULL;
+  for (block **pp = &a->extents; *pp; pp = &(*pp)->next)
+    if ((*pp)->size < size && (!big || (*pp)->size > (*big)->size)) big = pp;
+  if (!big) return NULL;
+  if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1;
+  if (fail_countdown < 0) return NULL;
+  block *e = *big;
+  void *p = mremap(e->ptr, e->size, size, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return NULL;
+  *big = e->next;
+  a->stats.cached -= e->size;
+  free(e);
+  return p;
+}
 static void *range_take(allocator *a, size_t size) {
   block **best = NULL;
   for (block **pp = &a->extents; *pp; pp = &(*pp)->next)
@@ -298,7 +318,8 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
   if (!b) {
     const int mapped = a->ranges && size >= RANGE_MIN;
     if (a->lean && size >= LARGE_BLOCK) trim_locked(a, dev, size);
-    void *p = mapped ? map_fresh(size) : system_alloc(dev, size);
+    void *p = mapped ? range_grow(a, size) : NULL;
+    if (!p) p = mapped ? map_fresh(size) : system_alloc(dev, size);
     if (!p) { /* give back the cache and try once more */
       empty_locked(a, dev);
       p = mapped ? map_fresh(size) : system_alloc(dev, size);

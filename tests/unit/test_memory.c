@@ -127,6 +127,7 @@ int main(void) {
   tap_skip("cross-size reuse: not in exact-size (sanitizer) builds");
   tap_skip("cross-size reuse: merged pieces");
   tap_skip("cross-size reuse: empty_cache");
+  tap_skip("ranges: growing the largest free range");
   tap_skip("release_ranges: background");
   tap_skip("release_ranges: in the caller");
 #else
@@ -161,6 +162,17 @@ int main(void) {
            "ranges: the freed pieces merge and serve the 8 MiB request again (%zu from the system)",
            s.n_system_allocs - before);
     st_mem_free(cpu, again);
+    /* No free range large enough: the largest grows, its pages moving with it. */
+    st_mem_release_ranges(cpu, 0);
+    char *small = st_mem_alloc(cpu, 2 * MiB, "small map");
+    memset(small, 7, 2 * MiB);
+    st_mem_free(cpu, small);
+    char *grown = st_mem_alloc(cpu, 8 * MiB, "larger map");
+    s = st_mem_get_stats(cpu);
+    tap_ok(grown && s.cached == 0 && grown[0] == 7 && grown[2 * MiB - 1] == 7,
+           "ranges: a request larger than every free range grows the largest (cached %zu, its pages kept)", s.cached);
+    if (grown) memset(grown, 1, 8 * MiB);
+    st_mem_free(cpu, grown);
     for (int bg = 1; bg >= 0; bg--) { /* release from a background thread, then in the caller */
       st_mem_release_ranges(cpu, bg);
       s = st_mem_get_stats(cpu);
