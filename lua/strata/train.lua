@@ -11,6 +11,7 @@
 -- M.train is a run around them: run folder, data, resume, log, checkpoints.
 local core = require "strata.core"
 local util = require "strata.util"
+local Module = require "strata.nn.module"
 local experiment = require "strata.experiment"
 local checkpoint = require "strata.checkpoint"
 local run_dir_mod = require "strata.run_dir"
@@ -177,16 +178,7 @@ function M.step(T, x, it)
   -- the terms reading them, backward; so only one network's saved
   -- activations are alive at once. Sums keep their fixed orders (terms, then
   -- networks), so the result does not depend on this schedule.
-  local function add_into(tbl, key, d) -- the terms' gradients are ours (strata.loss.registry)
-    if not tbl[key] then
-      tbl[key] = d
-      return
-    end
-    local s = core.ops.add(tbl[key], d)
-    tbl[key]:free()
-    d:free()
-    tbl[key] = s
-  end
+  local add_into = Module.accumulate -- the terms' gradients are ours (strata.loss.registry)
   local values, dnet = {}, {}
   for _, n in ipairs(T.nets) do
     local targets

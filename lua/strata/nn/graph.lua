@@ -122,17 +122,7 @@ function Graph:forward(x)
   return self:features(x, { last })[last]
 end
 
--- Adds d (ours) into g[i] (ours), freeing what the sum replaces.
-local function accumulate(g, i, d)
-  if not g[i] then
-    g[i] = d
-    return
-  end
-  local s = core.ops.add(g[i], d)
-  g[i]:free()
-  d:free()
-  g[i] = s
-end
+local accumulate = Module.accumulate
 
 function Graph:backward(grads)
   if not self.deepest or not self.forward_trained then

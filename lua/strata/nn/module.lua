@@ -109,6 +109,19 @@ function Module:state()
   return { params = params, order = order }
 end
 
+-- Adds gradient d into tbl[key], both owned by the caller: the sum replaces
+-- them and the tensors it replaces are freed at once (not by the collector).
+function Module.accumulate(tbl, key, d)
+  if not tbl[key] then
+    tbl[key] = d
+    return
+  end
+  local s = require("strata.core").ops.add(tbl[key], d)
+  tbl[key]:free()
+  d:free()
+  tbl[key] = s
+end
+
 function Module:forward() error(self.type .. ":forward is not implemented", 2) end
 function Module:backward() error(self.type .. ":backward is not implemented", 2) end
 
