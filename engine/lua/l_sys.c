@@ -195,7 +195,7 @@ static int l_conv_bands(lua_State *L) {
 }
 
 /* memory_empty_cache(device): the caching allocator's free blocks go back
- * to the system (after a set-up whose transient sizes will not come again). */
+ * to the OS (after a set-up whose transient sizes will not come again). */
 static int l_memory_empty_cache(lua_State *L) {
   st_device dev;
   if (st_device_parse(luaL_checkstring(L, 1), &dev) != 0) return lst_error(L);

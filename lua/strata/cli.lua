@@ -157,19 +157,24 @@ local exporters = {
       dir))
   end,
 }
+-- Fails unless `format` names an entry of `known`, listing them all and the
+-- nearest name (a typo's likely meaning).
+local function check_format(known, format, command)
+  if known[format] then return end
+  local names = {}
+  for k in pairs(known) do names[#names + 1] = k end
+  table.sort(names)
+  local near = format and util.closest(format, names)
+  util.fail("%s: unknown format '%s' (known: %s)%s", command, tostring(format), table.concat(names, ", "),
+    near and (" — did you mean '" .. near .. "'?") or "")
+end
+
 -- Options each format takes (parse_options' form).
 local export_options = { web = { force = "flag" } }
 
 function cli.export(args)
   local format = args[1]
-  local names = {}
-  for k in pairs(exporters) do names[#names + 1] = k end
-  table.sort(names)
-  if not exporters[format] then
-    local near = format and util.closest(format, names)
-    util.fail("export: unknown format '%s' (known: %s)%s", tostring(format), table.concat(names, ", "),
-      near and (" — did you mean '" .. near .. "'?") or "")
-  end
+  check_format(exporters, format, "export")
   local rest = {}
   for i = 2, #args do rest[#rest + 1] = args[i] end
   local opts, pos = parse_options(rest, export_options[format] or {}, "export " .. format)
@@ -241,14 +246,7 @@ function cli.weights(args)
   if sub == "random" then return random_weights({ table.unpack(args, 2) }) end
   if sub ~= "import" then util.fail("weights: expected 'weights import FORMAT SRC OUT.h5' or 'weights random vgg19 OUT.h5'") end
   local format, src, out = args[2], args[3], args[4]
-  local names = {}
-  for k in pairs(importers) do names[#names + 1] = k end
-  table.sort(names)
-  if not importers[format] then
-    local near = format and util.closest(format, names)
-    util.fail("weights import: unknown format '%s' (known: %s)%s", tostring(format), table.concat(names, ", "),
-      near and (" — did you mean '" .. near .. "'?") or "")
-  end
+  check_format(importers, format, "weights import")
   if not src or not out then util.fail("weights import %s: expected SRC and OUT.h5", format) end
   local w = importers[format](src)
   core.weights.save(out, w)

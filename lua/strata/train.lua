@@ -135,7 +135,7 @@ function M.setup(exp, opts)
   end
   -- The style image's features and the weight files' tensors (copied into
   -- the networks) are garbage now: collect them before the first step, and
-  -- give their blocks back to the system (sizes the steps do not ask for).
+  -- give their blocks back to the OS (sizes the steps do not ask for).
   style_feats = nil
   collectgarbage()
   core.sys.memory_empty_cache("cpu")

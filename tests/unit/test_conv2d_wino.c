@@ -66,11 +66,15 @@ static void naive(const st_conv2d_desc *d, const float *x, const float *w, const
         }
 }
 
-/* dx (double) of L = sum(y * dy), and its scale sum |w| |dy|. */
-static void naive_dx(const st_conv2d_desc *d, const float *dy, const float *w, double *dx, double *scale) {
-  const long nx = (long)d->N * d->C * d->H * d->W;
+/* dx and dw (double) of L = sum(y * dy), with their scales sum |w| |dy| and
+ * sum |x| |dy|. */
+static void naive_backward(const st_conv2d_desc *d, const float *dy, const float *x, const float *w, double *dx,
+                           double *dxs, double *dw, double *dws) {
+  const long nx = (long)d->N * d->C * d->H * d->W, nw = (long)d->K * d->C * 9;
   memset(dx, 0, sizeof(double) * (size_t)nx);
-  memset(scale, 0, sizeof(double) * (size_t)nx);
+  memset(dxs, 0, sizeof(double) * (size_t)nx);
+  memset(dw, 0, sizeof(double) * (size_t)nw);
+  memset(dws, 0, sizeof(double) * (size_t)nw);
   for (int n = 0; n < d->N; n++)
     for (int k = 0; k < d->K; k++)
       for (int oh = 0; oh < d->OH; oh++)
@@ -82,32 +86,10 @@ static void naive_dx(const st_conv2d_desc *d, const float *dy, const float *w, d
                 const int ih = oh - d->pt + i, iw = ow - d->pl + j;
                 if (ih < 0 || ih >= d->H || iw < 0 || iw >= d->W) continue;
                 const long xi = (((long)n * d->C + c) * d->H + ih) * d->W + iw;
-                const double t = g * w[((k * d->C + c) * 3 + i) * 3 + j];
-                dx[xi] += t;
-                scale[xi] += fabs(t);
-              }
-        }
-}
-
-/* dw (double) of L = sum(y * dy), and its scale sum |x| |dy|. */
-static void naive_dw(const st_conv2d_desc *d, const float *dy, const float *x, double *dw, double *scale) {
-  const long nw = (long)d->K * d->C * 9;
-  memset(dw, 0, sizeof(double) * (size_t)nw);
-  memset(scale, 0, sizeof(double) * (size_t)nw);
-  for (int n = 0; n < d->N; n++)
-    for (int k = 0; k < d->K; k++)
-      for (int oh = 0; oh < d->OH; oh++)
-        for (int ow = 0; ow < d->OW; ow++) {
-          const double g = dy[(((long)n * d->K + k) * d->OH + oh) * d->OW + ow];
-          for (int c = 0; c < d->C; c++)
-            for (int i = 0; i < 3; i++)
-              for (int j = 0; j < 3; j++) {
-                const int ih = oh - d->pt + i, iw = ow - d->pl + j;
-                if (ih < 0 || ih >= d->H || iw < 0 || iw >= d->W) continue;
                 const long wi = ((long)k * d->C + c) * 9 + i * 3 + j;
-                const double t = g * x[(((long)n * d->C + c) * d->H + ih) * d->W + iw];
-                dw[wi] += t;
-                scale[wi] += fabs(t);
+                const double tx = g * w[wi], tw = g * x[xi];
+                dx[xi] += tx, dxs[xi] += fabs(tx);
+                dw[wi] += tw, dws[wi] += fabs(tw);
               }
         }
 }
@@ -149,16 +131,15 @@ static void check_shape(const shape *s) {
 
   for (long i = 0; i < nx; i++) dx[i] = NAN;
   rc = st_wino_conv2d_backward_data(&d, dx, dy, w);
-  naive_dx(&d, dy, w, dxr, dxs);
+  double *dwr = malloc(sizeof(double) * (size_t)nw), *dws = malloc(sizeof(double) * (size_t)nw);
+  naive_backward(&d, dy, x, w, dxr, dxs, dwr, dws);
   e = scaled_err(dx, dxr, dxs, nx);
   tap_ok(rc == 0 && e <= TOL, "%s: data gradient matches the naive one (err %.2g of sum |w||dy|)", name, e);
 
   /* dw accumulates: start from 1 and subtract it after. */
   float *dw = malloc(sizeof(float) * (size_t)nw);
-  double *dwr = malloc(sizeof(double) * (size_t)nw), *dws = malloc(sizeof(double) * (size_t)nw);
   for (long i = 0; i < nw; i++) dw[i] = 1.0f;
   rc = st_wino_conv2d_backward_weights(&d, dw, dy, x);
-  naive_dw(&d, dy, x, dwr, dws);
   for (long i = 0; i < nw; i++) dwr[i] += 1.0;
   e = scaled_err(dw, dwr, dws, nw);
   tap_ok(rc == 0 && e <= TOL, "%s: weight gradient (accumulated) matches the naive one (err %.2g of sum |x||dy|)",
