@@ -26,7 +26,7 @@ endif
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 
 BUILD   ?= build
-ENGINE_SRC  := $(filter-out engine/main.c engine/gpu_cuda.c engine/gpu_none.c engine/gpu_plugin.c, \
+ENGINE_SRC  := $(filter-out engine/main.c engine/omp_env.c engine/gpu_cuda.c engine/gpu_none.c engine/gpu_plugin.c, \
                  $(wildcard engine/*.c engine/ops/*.c engine/io/*.c engine/lua/*.c))
 KERNEL_SRC  := $(wildcard kernels/cpu/*.c)
 
@@ -90,9 +90,18 @@ TEST_RUN  = $(TEST_BIN) $(EMU_TEST_BIN) $(filter-out tests/slurm/%,$(sort $(wild
 .PHONY: all test test-slurm clean bench bench-gpu demo weights web-deps
 all: bin/strata $(PLUGIN)
 
-bin/strata: $(BUILD)/engine/main.o $(LIB)
+# lib/libstrata_omp_env.so sets libgomp's spin count before libgomp's own
+# constructor reads it (engine/omp_env.c): it must stay last among
+# bin/strata's needed libraries, found next to the binary.
+OMP_ENV := lib/libstrata_omp_env.so
+$(OMP_ENV): engine/omp_env.c
+	@mkdir -p lib
+	$(CC) -O2 -Wall -Wextra -fPIC -shared -o $@ $< $(LDLIBS_IN)
+
+bin/strata: $(BUILD)/engine/main.o $(LIB) $(OMP_ENV)
 	@mkdir -p bin
-	$(CC) $(EXPORTS) -o $@ $^ $(LDLIBS)
+	$(CC) $(EXPORTS) -o $@ $(BUILD)/engine/main.o $(LIB) $(LDLIBS) \
+	  -lgomp -Llib -Wl,--no-as-needed -lstrata_omp_env -Wl,-rpath,'$$ORIGIN/../lib'
 
 ifneq ($(PLUGIN),)
 $(PLUGIN): $(PLUGIN_OBJ) kernels/cuda/plugin.map

@@ -57,15 +57,7 @@ static void find_home(char *out, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  /* libgomp reads its spin settings once, when it loads. Its default keeps
-   * idle OpenMP threads spinning long after each of our parallel loops,
-   * taking the cores that OpenBLAS's own threads need next (2x slower
-   * networks on 2 cores); fully passive waiting costs oneDNN's short regions
-   * ~15%. A short spin is best for both, so restart once with it in place. */
-  if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) {
-    setenv("GOMP_SPINCOUNT", "1000", 1);
-    execv("/proc/self/exe", argv); /* on failure, carry on at the default */
-  }
+  /* libgomp's spin count was set before libgomp loaded: engine/omp_env.c. */
   lst_mark_main(); /* STRATA_STAGE_TIMES counts from here */
   /* Test hook: STRATA_FAIL_ALLOC_AFTER=N runs out of memory at the N-th
    * allocation of tensor memory (tests/bad_input/train_failures.t.sh). */

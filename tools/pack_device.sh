@@ -4,6 +4,8 @@
 #   .device/bin/strata          the binary (its Lua library is .device/lua)
 #   .device/lib/libstrata_cuda.so  the CUDA backend, a plugin bin/strata loads
 #                               on first use from <bin>/../lib (engine/gpu_plugin.c)
+#   .device/lib/libstrata_omp_env.so  sets libgomp's spin count (engine/omp_env.c);
+#                               bin/strata needs it, from <bin>/../lib
 #   .device/lua/                the Lua tree
 #   .device/tests/<kind>/test_* the C test programs built in $BUILD, if any
 #   .device/lib.tar.xz          the shared libraries bin/strata and the plugin
@@ -33,12 +35,12 @@ if [ ! -f "$PLUGIN" ]; then
 fi
 
 rm -rf "$OUT"
-mkdir -p "$OUT/bin" "$OUT/stage"
+mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/stage"
 cp bin/strata "$OUT/bin/"
+cp lib/libstrata_omp_env.so "$OUT/lib/"
 cp -r lua "$OUT/"
 progs=(bin/strata)
 if [ -f "$PLUGIN" ]; then
-  mkdir -p "$OUT/lib"
   cp "$PLUGIN" "$OUT/lib/"
   progs+=("$PLUGIN")
 fi

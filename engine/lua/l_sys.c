@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,8 +23,7 @@ static int l_clock(lua_State *L) {
   return 1;
 }
 
-/* since_main() -> seconds since bin/strata's main() began (after its re-exec,
- * engine/main.c), and before_main() -> seconds from the process's start
+/* since_main() -> seconds since bin/strata's main() began, and before_main() -> seconds from the process's start
  * (exec of the first image, /proc/self/stat, in clock ticks of 10 ms) to that
  * point, or nil where unknown: for STRATA_STAGE_TIMES (lua/strata/stages.lua). */
 static struct timespec main_mono, main_boot;
@@ -63,6 +63,17 @@ static int l_before_main(lua_State *L) {
   }
   lua_pushnumber(L, seconds(main_boot) - (double)start / (double)hz);
   return 1;
+}
+
+/* usage() -> process CPU seconds (user + system, all threads) and minor page
+ * faults so far: STRATA_STAGE_TIMES shows where the page faults fall. */
+static int l_usage(lua_State *L) {
+  struct rusage u;
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  lua_pushnumber(L, seconds((struct timespec){u.ru_utime.tv_sec, u.ru_utime.tv_usec * 1000L}) +
+                        seconds((struct timespec){u.ru_stime.tv_sec, u.ru_stime.tv_usec * 1000L}));
+  lua_pushinteger(L, (lua_Integer)u.ru_minflt);
+  return 2;
 }
 
 /* mkdir_p(path): creates path and its parents; an existing directory is fine. */
@@ -256,6 +267,7 @@ static int l_cpu(lua_State *L) {
 static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"since_main", l_since_main},
                                      {"before_main", l_before_main},
+                                     {"usage", l_usage},
                                      {"cpu", l_cpu},
                                      {"mkdir_p", l_mkdir_p},
                                      {"exists", l_exists},

@@ -1,9 +1,11 @@
 -- STRATA_STAGE_TIMES=1: where a command's wall time goes, stage by stage, on
 -- stderr at its end (`strata stylize` marks its stages: model loaded, image
 -- read, forward pass, image written). Times count from bin/strata's main();
--- what came before it (exec, dynamic loading, the re-exec of engine/main.c)
--- is read from /proc/self/stat, in 10 ms steps. Profiling only: a mark costs
--- one clock read, nothing when the variable is unset.
+-- what came before it (exec, dynamic loading, the libraries' constructors) is
+-- read from /proc/self/stat, in 10 ms steps. Each stage also shows its CPU
+-- seconds (all threads) and minor page faults; the first stage's include
+-- those before main(). Profiling only: a mark costs a clock read and a
+-- getrusage, nothing when the variable is unset.
 local core = require "strata.core"
 
 local M = {}
@@ -14,20 +16,25 @@ local marks = {}
 
 -- Records that the stage `name` ended now.
 function M.mark(name)
-  if M.enabled then marks[#marks + 1] = { name = name, t = core.sys.since_main() } end
+  if M.enabled then
+    local cpu, faults = core.sys.usage()
+    marks[#marks + 1] = { name = name, t = core.sys.since_main(), cpu = cpu, faults = faults }
+  end
 end
 
 -- The stages as text: one line each, its duration and the time since main().
 function M.text(title)
-  local lines = { string.format("strata stage times (%s), seconds: stage, since main()", title) }
+  local lines = { string.format("strata stage times (%s), seconds: stage, since main(); the stage's CPU seconds and "
+    .. "page faults", title) }
   local before = core.sys.before_main()
   if before then
     lines[#lines + 1] = string.format("  %-34s %7.3f  (process start to main, 10 ms steps)", "exec and dynamic loading", before)
   end
-  local prev = 0
+  local prev = { t = 0, cpu = 0, faults = 0 }
   for _, m in ipairs(marks) do
-    lines[#lines + 1] = string.format("  %-34s %7.3f  %7.3f", m.name, m.t - prev, m.t)
-    prev = m.t
+    lines[#lines + 1] = string.format("  %-34s %7.3f  %7.3f  %7.3f %7d", m.name, m.t - prev.t, m.t, m.cpu - prev.cpu,
+      m.faults - prev.faults)
+    prev = m
   end
   return table.concat(lines, "\n") .. "\n"
 end

@@ -14,14 +14,18 @@ st=$?
 grep -q '^strata stage times (stylize)' "$tmp/err"; ok $? "the report's title is on stderr"
 ! grep -q 'stage times' "$tmp/out"; ok $? "nothing of it on stdout"
 
-# The stages in order: each line "  NAME  DURATION  SINCE_MAIN".
-names=$(sed -n 's/^  \([A-Za-z][A-Za-z ()]*[a-z)]\)  *[0-9.]*  *[0-9.]*$/\1/p' "$tmp/err" | tr '\n' '|')
+# The stages in order: each line "  NAME  DURATION  SINCE_MAIN  CPU  FAULTS".
+names=$(sed -n 's/^  \([A-Za-z][A-Za-z ()]*[a-z)]\)  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9]*$/\1/p' "$tmp/err" | tr '\n' '|')
 [ "$names" = "Lua modules and arguments|model loaded (cpu)|image read|image resized|forward pass|output written|" ]
 ok $? "the stages in order ($names)"
-awk '/^  [A-Za-z].*  [0-9.]+  +[0-9.]+$/ { d = $(NF-1); t = $NF; sum += d
+awk '/^  [A-Za-z].*  [0-9.]+  +[0-9.]+  +[0-9.]+ +[0-9]+$/ { d = $(NF-3); t = $(NF-2); sum += d
        if (d < 0 || t + 1e-9 < prev || (sum - t) > 0.004 || (t - sum) > 0.004) bad = 1; prev = t; n++ }
      END { exit !(n == 6 && !bad) }' "$tmp/err"
 ok $? "durations are >= 0 and add up to the time since main() (within rounding)"
+# CPU seconds and page faults per stage (getrusage): the forward pass and the
+# first stage (which includes loading the libraries) both take some of each.
+awk '/^  (Lua modules and arguments|forward pass)  .*[0-9]$/ { if ($(NF-1) > 0 && $NF > 0) n++ } END { exit n != 2 }' "$tmp/err"
+ok $? "the CPU seconds and page faults of the first stage and the forward pass are positive"
 grep -q '^  exec and dynamic loading  *[0-9.]*  (process start to main' "$tmp/err"
 ok $? "the time before main() is reported from /proc/self/stat"
 

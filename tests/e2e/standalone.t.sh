@@ -23,10 +23,12 @@ tr '\0' '\n' <"$tmp/files" | sed 's#^\./##' | grep -vx 'tests/e2e/standalone.t.s
 [ -s "$tmp/hits" ] && sed 's/^/# /' "$tmp/hits" | head -20
 
 # 2. A copy of what running needs, in a folder with no siblings: the binary
-# is copied so that STRATA_HOME (found from /proc/self/exe) is the copy.
+# is copied so that STRATA_HOME (found from /proc/self/exe) is the copy, with
+# the library it loads from <bin>/../lib (engine/omp_env.c).
 root=$tmp/alone/strata
-mkdir -p "$root/bin"
+mkdir -p "$root/bin" "$root/lib"
 cp bin/strata "$root/bin/"
+cp lib/libstrata_omp_env.so "$root/lib/"
 for d in lua data tests experiments; do ln -s "$PWD/$d" "$root/$d"; done
 [ "$(ls -A "$tmp/alone")" = strata ]; ok $? "the copy's parent folder holds nothing else"
 
