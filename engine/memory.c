@@ -39,13 +39,22 @@ typedef struct {
 static allocator allocators[2]; /* [ST_CPU], [ST_CUDA] (one GPU for now) */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long fail_countdown = 0;
+static void fill_stop(void);
 
 /* A child forked while another thread holds the lock (engine/io/isolate.c
- * forks to parse files) would wait for it forever: fork takes it first. */
+ * forks to parse files) would wait for it forever: fork takes it first.
+ * Ranges mode's mappings are not inherited (MADV_DONTFORK, see map_fresh),
+ * so the child forgets the free ones; it never touches the parent's tensors
+ * (it parses a file, or executes another program). */
 static void fork_prepare(void) { pthread_mutex_lock(&lock); }
 static void fork_done(void) { pthread_mutex_unlock(&lock); }
+static void forget_ranges(void);
+static void fork_child(void) {
+  forget_ranges();
+  pthread_mutex_unlock(&lock);
+}
 __attribute__((constructor)) static void register_fork_handlers(void) {
-  pthread_atfork(fork_prepare, fork_done, fork_done);
+  pthread_atfork(fork_prepare, fork_done, fork_child);
 }
 
 /* Sanitizer and emulator builds (STRATA_MEM_EXACT): blocks of exactly the
@@ -87,6 +96,11 @@ static size_t round_size(size_t n, int *cls) {
 }
 #endif
 
+size_t st_mem_block_bytes(size_t n) {
+  int cls;
+  return round_size(n, &cls);
+}
+
 static size_t live_hash(void *p) { return ((uintptr_t)p >> 6) % LIVE_BUCKETS; }
 
 static void *system_alloc(st_device dev, size_t n) {
@@ -123,20 +137,42 @@ static void *range_grow(allocator *a, size_t size) { (void)a; (void)size; return
 static void *map_fresh(size_t n) { (void)n; return NULL; }
 static void unmap(void *p, size_t n) { (void)p; (void)n; }
 static void drop_pages(void *p, size_t n) { (void)p; (void)n; }
+static void *map_prefault(size_t n) { (void)n; return NULL; }
+static int populate(void *p, size_t n) { (void)p; (void)n; return -1; }
 #else
 #include <sys/mman.h>
 #define RANGE_MIN ((size_t)1 << 20) /* rounded sizes from here are whole pages */
+/* Not inherited by forked children: after a fork every page a child shares
+ * is write-protected in the parent too, and the parent's next write to each
+ * would fault again (the weight loader forks while st_mem_prefault fills its
+ * range). */
 static void *map_fresh(size_t n) {
   if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1;
   if (fail_countdown < 0) return NULL;
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
+  if (p == MAP_FAILED) return NULL;
+  madvise(p, n, MADV_DONTFORK);
+  return p;
 }
 static void unmap(void *p, size_t n) { munmap(p, n); } /* may span several mappings */
 /* Frees the pages under the mapping's read lock (munmap takes it for writing,
  * which would stall the page faults of the other threads meanwhile); the
  * munmap that follows then has little left to free. */
 static void drop_pages(void *p, size_t n) { madvise(p, n, MADV_DONTNEED); }
+/* st_mem_prefault's mapping: map_fresh's, without the test hook's count. */
+static void *map_prefault(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  madvise(p, n, MADV_DONTFORK);
+  return p;
+}
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+/* Faults in the pages of [p, p+n) for writing, leaving what they hold as it
+ * is (a page already there is skipped). -1 on kernels before 5.14, or when
+ * the range is no longer mapped. */
+static int populate(void *p, size_t n) { return madvise(p, n, MADV_POPULATE_WRITE); }
 /* No free range holds `size`: the largest one grows to it (mremap moves its
  * pages, and only the rest are fresh), rather than a whole fresh mapping.
  * NULL when there is none or the kernel refuses (a range over two mappings
@@ -205,6 +241,7 @@ static void range_give(allocator *a, block *b) {
 }
 
 static void empty_locked(allocator *a, st_device dev) {
+  fill_stop();
   while (a->extents) {
     block *e = a->extents;
     a->extents = e->next;
@@ -251,8 +288,10 @@ static void trim_locked(allocator *a, st_device dev, size_t size) {
     if (!big) return;
     block *b = *big;
     *big = b->next;
-    if (b->mapped) unmap(b->ptr, b->size);
-    else {
+    if (b->mapped) {
+      fill_stop();
+      unmap(b->ptr, b->size);
+    } else {
       if (POISONABLE(dev)) ASAN_UNPOISON_MEMORY_REGION(b->ptr, b->size);
       system_free(dev, b->ptr);
     }
@@ -388,6 +427,7 @@ static void *unmap_ranges(void *list) {
 
 void st_mem_release_ranges(st_device dev, int background) {
   pthread_mutex_lock(&lock);
+  fill_stop();
   allocator *a = &allocators[dev.kind];
   block *list = a->extents;
   a->extents = NULL;
@@ -397,6 +437,78 @@ void st_mem_release_ranges(st_device dev, int background) {
   pthread_t t;
   if (background && pthread_create(&t, NULL, unmap_ranges, list) == 0) pthread_detach(t);
   else unmap_ranges(list);
+}
+
+/* ---- prefault (st_mem_prefault) ----
+ * One background thread at a time faults in the pages of one fresh free
+ * range, a chunk at a time, until done or told to stop. It takes no lock and
+ * changes no data: the allocator may hand out, split or merge the range
+ * meanwhile. Whoever unmaps ranges stops it first (fill_stop, lock held). */
+#define FILL_CHUNK ((size_t)2 << 20)
+static struct {
+  pthread_t thread;
+  int running; /* a thread to join */
+  volatile int stop;
+  char *ptr;
+  size_t size;
+} fill;
+
+static void *fill_pages(void *unused) {
+  (void)unused;
+  for (size_t off = 0; off < fill.size && !__atomic_load_n(&fill.stop, __ATOMIC_RELAXED); off += FILL_CHUNK) {
+    size_t n = fill.size - off < FILL_CHUNK ? fill.size - off : FILL_CHUNK;
+    if (populate(fill.ptr + off, n) != 0) break;
+  }
+  return NULL;
+}
+
+static void fill_stop(void) {
+  if (!fill.running) return;
+  __atomic_store_n(&fill.stop, 1, __ATOMIC_RELAXED);
+  pthread_join(fill.thread, NULL);
+  fill.running = 0;
+}
+
+void st_mem_prefault_wait(void) {
+  pthread_mutex_lock(&lock);
+  if (fill.running) pthread_join(fill.thread, NULL);
+  fill.running = 0;
+  pthread_mutex_unlock(&lock);
+}
+
+/* In a forked child: the ranges are not mapped there, nor is the thread. */
+static void forget_ranges(void) {
+  fill.running = 0;
+  for (int d = 0; d < 2; d++) {
+    allocator *a = &allocators[d];
+    for (block *e = a->extents; e; e = e->next) a->stats.cached -= e->size;
+    a->extents = NULL;
+  }
+}
+
+int st_mem_prefault(st_device dev, size_t bytes) {
+  if (dev.kind != ST_CPU || bytes < RANGE_MIN) return 0;
+  bytes = (bytes + RANGE_MIN - 1) / RANGE_MIN * RANGE_MIN;
+  pthread_mutex_lock(&lock);
+  allocator *a = &allocators[ST_CPU];
+  fill_stop();
+  void *p = map_prefault(bytes);
+  block *b = p ? malloc(sizeof *b) : NULL;
+  if (!b) {
+    if (p) unmap(p, bytes);
+    pthread_mutex_unlock(&lock);
+    return 0;
+  }
+  b->ptr = p;
+  b->size = bytes;
+  b->mapped = 1;
+  range_give(a, b);
+  fill.ptr = p;
+  fill.size = bytes;
+  fill.stop = 0;
+  fill.running = pthread_create(&fill.thread, NULL, fill_pages, NULL) == 0;
+  pthread_mutex_unlock(&lock);
+  return fill.running;
 }
 
 void st_mem_empty_cache(st_device dev) {

@@ -43,6 +43,21 @@ int st_mem_set_ranges(st_device dev, int on);
  * then overlaps what the caller does next: strata stylize writes its PNG). */
 void st_mem_release_ranges(st_device dev, int background);
 
+/* Adds a fresh free range of `bytes` (host memory; nothing in
+ * STRATA_MEM_EXACT builds) and faults its pages in from a background thread,
+ * so that a pass about to start in ranges mode finds its pages ready instead
+ * of faulting them in itself. strata stylize calls it before loading the
+ * model and reading the image, whose time the thread then fills (on a VM a
+ * page fault costs ~1.3 us: a 712x474 pass faults ~80 MiB). Ranges mode's
+ * mappings are not inherited by forked children. 1 when the thread started. */
+int st_mem_prefault(st_device dev, size_t bytes);
+
+/* Waits until st_mem_prefault's pages are all in (tests, benchmarks). */
+void st_mem_prefault_wait(void);
+
+/* The size of the block a request of n bytes gets (its size class). */
+size_t st_mem_block_bytes(size_t n);
+
 typedef struct {
   size_t in_use;   /* bytes handed out and not yet freed (rounded sizes asked for) */
   size_t cached;   /* bytes held in free lists */

@@ -19,7 +19,21 @@ static int l_write(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg functions[] = {{"read", l_read}, {"write", l_write}, {NULL, NULL}};
+/* size(path) -> width, height from the header alone; nil and the error when
+ * the file cannot be read as an image (read() then reports it in full). */
+static int l_size(lua_State *L) {
+  int w, h;
+  if (st_image_decode_size(luaL_checkstring(L, 1), &w, &h) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, st_last_error());
+    return 2;
+  }
+  lua_pushinteger(L, w);
+  lua_pushinteger(L, h);
+  return 2;
+}
+
+static const luaL_Reg functions[] = {{"read", l_read}, {"write", l_write}, {"size", l_size}, {NULL, NULL}};
 
 void lst_open_image(lua_State *L) {
   luaL_newlib(L, functions);

@@ -117,16 +117,22 @@ function cli.stylize(args)
   local stages = require "strata.stages"
   stages.mark("Lua modules and arguments")
   local device = check_device(opts.device)
+  local size = opts.size and parse_size(opts.size, "stylize")
+  local video = require "strata.video"
+  if device == "cpu" and not video.is_video(pos[1]) then
+    -- The pass's pages are faulted in while the model loads and the image decodes.
+    local w, h = core.image.size(pos[1])
+    if size then w, h = size[1], size[2] end
+    if w then stylize.prefault(h, w) end
+  end
   local net = stylize.load_model(opts.model, device)
   stages.mark("model loaded (" .. device .. ")")
   local t0 = core.sys.clock()
-  local video = require "strata.video"
   if video.is_video(pos[1]) then
     if not video.is_video(pos[2]) then
       util.fail("stylize: '%s' is a video, so the output must be a video file too (video output: .mp4, .mkv, .mov, "
         .. ".avi, .webm, .m4v), got '%s'", pos[1], pos[2])
     end
-    local size = opts.size and parse_size(opts.size, "stylize")
     local n, info = video.file(pos[1], pos[2], function(frame)
       local img = size and core.ops.resize(frame, size[2], size[1]) or frame
       local y = stylize.image(net, img, device, opts["lean-memory"])
@@ -136,7 +142,7 @@ function cli.stylize(args)
     print(string.format("wrote %s: %d frames at %s fps in %.2f s", pos[2], n, info.rate, core.sys.clock() - t0))
     return 0
   end
-  local y = stylize.file(net, pos[1], pos[2], { device = device, size = opts.size and parse_size(opts.size, "stylize"),
+  local y = stylize.file(net, pos[1], pos[2], { device = device, size = size,
     preserve_colors = opts["preserve-colors"], lean_memory = opts["lean-memory"], stage = stages.mark })
   print(string.format("wrote %s (%dx%d) in %.2f s", pos[2], y:size(3), y:size(2), core.sys.clock() - t0))
   stages.report("stylize")

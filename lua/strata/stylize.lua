@@ -23,13 +23,21 @@ end
 -- faults per pass (bench/README.md).
 -- The pass always runs in the allocator's ranges mode (engine/memory.h): the
 -- smaller maps reuse the pages of freed larger ones instead of faulting in
--- fresh pages (712x474: ~13000 fewer page faults).
+-- fresh pages (712x474: ~13000 fewer page faults). Its CPU convs run in row
+-- bands (kernels/cpu/dnnl_conv.h) once a map passes M.band_above bytes, so
+-- oneDNN's blocked copies of the full-size maps are a band's size: 712x474
+-- peaks at ~93 MiB instead of ~159, with ~7000 fewer page faults and the
+-- same speed once warm (bench/README.md).
+M.band_above, M.band_bytes = 8 << 20, 4 << 20
+
 function M.image(net, img, device, lean)
   local was_lean = core.sys.memory_lean(lean and true or false)
   local was_ranges = core.sys.memory_ranges(true)
+  local was_above, was_bytes = core.sys.conv_bands(M.band_above, M.band_bytes)
   local _ <close> = setmetatable({}, { __close = function()
     core.sys.memory_lean(was_lean)
     core.sys.memory_ranges(was_ranges)
+    core.sys.conv_bands(was_above, was_bytes)
   end })
   local x = img:view({ 1, img:size(1), img:size(2), img:size(3) })
   local function step(t)
@@ -48,6 +56,29 @@ function M.image(net, img, device, lean)
   local out = y:view({ y:size(2), y:size(3), y:size(4) })
   y:free()
   return out
+end
+
+-- The bytes of the large blocks a CPU pass has in use at its peak, for a
+-- transformer of widths `channels` on an h x w image, in stylize's bands:
+-- conv2 reads a full-size c1 map while it writes a half-size c2 map (deconv2
+-- the reverse), beside a band's blocked copies of each. Sizes as the
+-- allocator rounds them. 712x474 with Engstrom's widths: 80 MiB (measured
+-- peak of the pass: ~79 MiB).
+function M.pass_bytes(channels, h, w)
+  local H, W = 4 * -(-h // 4), 4 * -(-w // 4)
+  local round = core.sys.memory_block_bytes
+  return round(4 * channels[1] * H * W) + round(4 * channels[2] * (H // 2) * (W // 2)) + 2 * M.band_bytes
+end
+
+-- Before a CPU pass on an h x w image, while the model loads and the image
+-- decodes: faults in the pages the pass will need from a background thread
+-- (engine/memory.h, st_mem_prefault), sized for Engstrom's widths, which
+-- the model file has not told yet (a narrower network leaves some of them
+-- unused until the output is written; a wider one faults in the rest
+-- itself). On a VM that makes the first pass ~as fast as later ones:
+-- bench/README.md.
+function M.prefault(h, w)
+  return core.sys.memory_prefault(M.pass_bytes(transformer.defaults.channels, h, w))
 end
 
 -- The stylized image y's luminance with the colours (YCbCr chroma, BT.601
