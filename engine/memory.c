@@ -138,7 +138,7 @@ static void *map_fresh(size_t n) { (void)n; return NULL; }
 static void unmap(void *p, size_t n) { (void)p; (void)n; }
 static void drop_pages(void *p, size_t n) { (void)p; (void)n; }
 static void *map_prefault(size_t n) { (void)n; return NULL; }
-static int populate(void *p, size_t n) { (void)p; (void)n; return -1; }
+static void populate(void *p, size_t n) { (void)p; (void)n; }
 #else
 #include <sys/mman.h>
 #define RANGE_MIN ((size_t)1 << 20) /* rounded sizes from here are whole pages */
@@ -166,13 +166,15 @@ static void *map_prefault(size_t n) {
   madvise(p, n, MADV_DONTFORK);
   return p;
 }
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
-#endif
 /* Faults in the pages of [p, p+n) for writing, leaving what they hold as it
- * is (a page already there is skipped). -1 on kernels before 5.14, or when
- * the range is no longer mapped. */
-static int populate(void *p, size_t n) { return madvise(p, n, MADV_POPULATE_WRITE); }
+ * is: an atomic add of 0 to a word of each page (the allocator may already
+ * have handed part of the range out, and its user be writing there). Page
+ * faults take only the mapping's own lock, where MADV_POPULATE_WRITE holds
+ * the whole address space's: every mmap, munmap and fork of the other
+ * threads (the image decoder's, the weights loader's) then waited for it. */
+static void populate(void *p, size_t n) {
+  for (size_t off = 0; off < n; off += 4096) __atomic_fetch_add((int *)((char *)p + off), 0, __ATOMIC_RELAXED);
+}
 /* No free range holds `size`: the largest one grows to it (mremap moves its
  * pages, and only the rest are fresh), rather than a whole fresh mapping.
  * NULL when there is none or the kernel refuses (a range over two mappings
@@ -185,6 +187,7 @@ static void *range_grow(allocator *a, size_t size) {
   if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1;
   if (fail_countdown < 0) return NULL;
   block *e = *big;
+  fill_stop(); /* the pages may move: the fill thread must not touch them then */
   void *p = mremap(e->ptr, e->size, size, MREMAP_MAYMOVE);
   if (p == MAP_FAILED) return NULL;
   *big = e->next;
@@ -443,8 +446,9 @@ void st_mem_release_ranges(st_device dev, int background) {
  * One background thread at a time faults in the pages of one fresh free
  * range, a chunk at a time, until done or told to stop. It takes no lock and
  * changes no data: the allocator may hand out, split or merge the range
- * meanwhile. Whoever unmaps ranges stops it first (fill_stop, lock held). */
-#define FILL_CHUNK ((size_t)2 << 20)
+ * meanwhile. Whoever unmaps or moves ranges (munmap, mremap, MADV_DONTNEED)
+ * stops it first (fill_stop, lock held): it would fault on an unmapped page. */
+#define FILL_CHUNK ((size_t)64 << 10) /* between looks at `stop` */
 static struct {
   pthread_t thread;
   int running; /* a thread to join */
@@ -457,7 +461,7 @@ static void *fill_pages(void *unused) {
   (void)unused;
   for (size_t off = 0; off < fill.size && !__atomic_load_n(&fill.stop, __ATOMIC_RELAXED); off += FILL_CHUNK) {
     size_t n = fill.size - off < FILL_CHUNK ? fill.size - off : FILL_CHUNK;
-    if (populate(fill.ptr + off, n) != 0) break;
+    populate(fill.ptr + off, n);
   }
   return NULL;
 }

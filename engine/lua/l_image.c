@@ -1,6 +1,7 @@
 /* strata.image: read and write PNG/JPEG as [3, H, W] tensors in 0..255. */
 #include "../error.h"
 #include "../io/image.h"
+#include "../io/image_async.h"
 #include "lstrata.h"
 
 static int l_read(lua_State *L) {
@@ -33,9 +34,50 @@ static int l_size(lua_State *L) {
   return 2;
 }
 
-static const luaL_Reg functions[] = {{"read", l_read}, {"write", l_write}, {"size", l_size}, {NULL, NULL}};
+/* read_async(path) -> pending: read(path) on a background thread;
+ * pending:wait() returns the image or raises read's error; a pending read
+ * collected unwaited is waited for and dropped. */
+#define PENDING_MT "strata.image.Pending"
+typedef struct {
+  st_image_pending *p;
+} pending;
+
+static int l_read_async(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  pending *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->p = NULL;
+  luaL_setmetatable(L, PENDING_MT);
+  if (!(u->p = st_image_read_start(path))) return lst_error(L);
+  return 1;
+}
+
+static int l_wait(lua_State *L) {
+  pending *u = luaL_checkudata(L, 1, PENDING_MT);
+  if (!u->p) return luaL_error(L, "image read_async: already waited for");
+  st_image_pending *p = u->p;
+  u->p = NULL;
+  lst_push_tensor(L, st_image_read_finish(p));
+  return 1;
+}
+
+static int l_pending_gc(lua_State *L) {
+  pending *u = luaL_checkudata(L, 1, PENDING_MT);
+  if (u->p) st_image_read_abandon(u->p);
+  u->p = NULL;
+  return 0;
+}
+
+static const luaL_Reg functions[] = {{"read", l_read}, {"read_async", l_read_async}, {"write", l_write},
+                                     {"size", l_size},  {NULL, NULL}};
 
 void lst_open_image(lua_State *L) {
+  static const luaL_Reg methods[] = {{"wait", l_wait}, {"__gc", l_pending_gc}, {NULL, NULL}};
+  if (luaL_newmetatable(L, PENDING_MT)) {
+    luaL_setfuncs(L, methods, 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
   luaL_newlib(L, functions);
   lua_setfield(L, -2, "image");
 }

@@ -119,11 +119,16 @@ function cli.stylize(args)
   local device = check_device(opts.device)
   local size = opts.size and parse_size(opts.size, "stylize")
   local video = require "strata.video"
-  if device == "cpu" and not video.is_video(pos[1]) then
-    -- The pass's pages are faulted in while the model loads and the image decodes.
-    local w, h = core.image.size(pos[1])
-    if size then w, h = size[1], size[2] end
-    if w then stylize.prefault(h, w) end
+  local pending
+  if not video.is_video(pos[1]) then
+    -- While the model loads (its file is parsed in a child process), a thread
+    -- decodes the image and, for a CPU pass, another faults in its pages.
+    if device == "cpu" then
+      local w, h = core.image.size(pos[1])
+      if size then w, h = size[1], size[2] end
+      if w then stylize.prefault(h, w) end
+    end
+    pending = core.image.read_async(pos[1])
   end
   local net = stylize.load_model(opts.model, device)
   stages.mark("model loaded (" .. device .. ")")
@@ -142,7 +147,7 @@ function cli.stylize(args)
     print(string.format("wrote %s: %d frames at %s fps in %.2f s", pos[2], n, info.rate, core.sys.clock() - t0))
     return 0
   end
-  local y = stylize.file(net, pos[1], pos[2], { device = device, size = size,
+  local y = stylize.file(net, pos[1], pos[2], { device = device, size = size, pending = pending,
     preserve_colors = opts["preserve-colors"], lean_memory = opts["lean-memory"], stage = stages.mark })
   print(string.format("wrote %s (%dx%d) in %.2f s", pos[2], y:size(3), y:size(2), core.sys.clock() - t0))
   stages.report("stylize")

@@ -95,10 +95,11 @@ end
 -- its colours with opts.preserve_colors; opts.lean_memory: see M.image), writes
 -- `output`: an image, or with a .npy name the unrounded float32 values [3,H,W].
 -- opts.stage(name), when given, is called as each stage ends (STRATA_STAGE_TIMES).
+-- opts.pending: core.image.read_async(input), started earlier by the caller.
 function M.file(net, input, output, opts)
   opts = opts or {}
   local stage = opts.stage or function() end
-  local img = core.image.read(input)
+  local img = opts.pending and opts.pending:wait() or core.image.read(input)
   stage("image read")
   if opts.size then
     img = core.ops.resize(img, opts.size[2], opts.size[1])

@@ -38,6 +38,13 @@ expect_error "stylize with a misspelt option" "did you mean --model" $bin styliz
 expect_error "stylize with a missing model file" "$tmp/missing.h5" $bin stylize --model "$tmp/missing.h5" a.jpg b.png
 printf 'not hdf5 at all' >"$tmp/text.h5"
 expect_error "stylize with a model that is not HDF5" "text.h5" $bin stylize --model "$tmp/text.h5" a.jpg b.png
+# A good model with a bad input image (decoded on a thread while the model
+# loads): the image's own error, once.
+$bin weights import engstrom data/samples/reference/engstrom-wave "$tmp/wave.h5" >/dev/null 2>&1
+printf '\377\330\377\340 not really a JPEG' >"$tmp/bad.jpg"
+expect_error "stylize of a corrupt JPEG names it" "bad.jpg" $bin stylize --model "$tmp/wave.h5" "$tmp/bad.jpg" "$tmp/o.png"
+expect_error "stylize of a missing image names it" "nope.png" $bin stylize --model "$tmp/wave.h5" "$tmp/nope.png" "$tmp/o.png"
+expect_error "stylize of a missing image with --size names it" "nope.png" $bin stylize --model "$tmp/wave.h5" --size 64x48 "$tmp/nope.png" "$tmp/o.png"
 expect_error "weights import of an unknown format" "unknown format 'engstrm'" $bin weights import engstrm "$tmp" "$tmp/o.h5"
 expect_error "weights import of a folder without manifest.json" "manifest.json" $bin weights import engstrom "$tmp" "$tmp/o.h5"
 
