@@ -31,7 +31,8 @@ int st_mem_set_lean(st_device dev, int on);
 /* Ranges mode (host memory only; off by default): blocks of 1 MiB and up
  * come from free ranges of mappings, best fit, split, and merged with their
  * neighbours when freed, so a freed block serves requests of other sizes and
- * fewer fresh pages are faulted in. stylize.image turns it on for its pass
+ * fewer fresh pages are faulted in; such blocks are sized in 64 KiB steps,
+ * not size classes. stylize.image turns it on for its pass
  * (a network whose maps shrink and grow again); training keeps the exact
  * size classes, as its steps repeat the same sizes. With lean mode too, free
  * ranges of 64 MiB and up count as cached large blocks. Returns the previous
@@ -48,15 +49,13 @@ void st_mem_release_ranges(st_device dev, int background);
  * so that a pass about to start in ranges mode finds its pages ready instead
  * of faulting them in itself. strata stylize calls it before loading the
  * model and reading the image, whose time the thread then fills (on a VM a
- * page fault costs ~1.3 us: a 712x474 pass faults ~80 MiB). Ranges mode's
+ * page fault costs ~1.3 us: a 712x474 pass touches ~75 MB). Ranges mode's
  * mappings are not inherited by forked children. 1 when the thread started. */
 int st_mem_prefault(st_device dev, size_t bytes);
 
 /* Waits until st_mem_prefault's pages are all in (tests, benchmarks). */
 void st_mem_prefault_wait(void);
 
-/* The size of the block a request of n bytes gets (its size class). */
-size_t st_mem_block_bytes(size_t n);
 
 typedef struct {
   size_t in_use;   /* bytes handed out and not yet freed (rounded sizes asked for) */

@@ -191,15 +191,6 @@ static int l_memory_release_ranges(lua_State *L) {
   return 0;
 }
 
-/* memory_block_bytes(n) -> the size of the block the CPU allocator hands out
- * for a request of n bytes (its size classes, engine/memory.c). */
-static int l_memory_block_bytes(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, n >= 0, 1, "expected a byte count >= 0");
-  lua_pushinteger(L, (lua_Integer)st_mem_block_bytes((size_t)n));
-  return 1;
-}
-
 /* memory_prefault(bytes) -> started: a free range of `bytes` for ranges
  * mode, its pages faulted in from a background thread (engine/memory.h);
  * false where that cannot be (STRATA_MEM_EXACT builds, too small, no memory). */
@@ -309,7 +300,6 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"memory_release_ranges", l_memory_release_ranges},
                                      {"memory_prefault", l_memory_prefault},
                                      {"memory_prefault_wait", l_memory_prefault_wait},
-                                     {"memory_block_bytes", l_memory_block_bytes},
                                      {"conv_bands", l_conv_bands},
                                      {"memory_empty_cache", l_memory_empty_cache},
                                      {"set_tf32", l_set_tf32},

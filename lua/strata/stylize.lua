@@ -61,13 +61,11 @@ end
 -- The bytes of the large blocks a CPU pass has in use at its peak, for a
 -- transformer of widths `channels` on an h x w image, in stylize's bands:
 -- conv2 reads a full-size c1 map while it writes a half-size c2 map (deconv2
--- the reverse), beside a band's blocked copies of each. Sizes as the
--- allocator rounds them. 712x474 with Engstrom's widths: 80 MiB (measured
--- peak of the pass: ~79 MiB).
+-- the reverse), beside a band's blocked copies of each. 712x474 with
+-- Engstrom's widths: 73 MB (the pass's measured peak: ~75 MB).
 function M.pass_bytes(channels, h, w)
   local H, W = 4 * -(-h // 4), 4 * -(-w // 4)
-  local round = core.sys.memory_block_bytes
-  return round(4 * channels[1] * H * W) + round(4 * channels[2] * (H // 2) * (W // 2)) + 2 * M.band_bytes
+  return 4 * channels[1] * H * W + 4 * channels[2] * (H // 2) * (W // 2) + 2 * M.band_bytes
 end
 
 -- Before a CPU pass on an h x w image, while the model loads and the image
