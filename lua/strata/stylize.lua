@@ -100,7 +100,10 @@ function M.file(net, input, output, opts)
   local img = opts.pending and opts.pending:wait() or core.image.read(input)
   stage("image read")
   if opts.size then
-    img = core.ops.resize(img, opts.size[2], opts.size[1])
+    -- Already that size: bilinear resizing to the same size is the identity.
+    if img:size(2) ~= opts.size[2] or img:size(3) ~= opts.size[1] then
+      img = core.ops.resize(img, opts.size[2], opts.size[1])
+    end
     stage("image resized")
   end
   local y = M.image(net, img, opts.device, opts.lean_memory)
