@@ -460,8 +460,10 @@ static struct {
 
 static void *fill_pages(void *unused) {
   (void)unused;
-  for (size_t off = 0; off < fill.size && !__atomic_load_n(&fill.stop, __ATOMIC_RELAXED); off += FILL_CHUNK) {
-    size_t n = fill.size - off < FILL_CHUNK ? fill.size - off : FILL_CHUNK;
+  for (size_t off = 0; !__atomic_load_n(&fill.stop, __ATOMIC_RELAXED); off += FILL_CHUNK) {
+    const size_t size = __atomic_load_n(&fill.size, __ATOMIC_RELAXED); /* st_mem_prefault_limit may lower it */
+    if (off >= size) break;
+    size_t n = size - off < FILL_CHUNK ? size - off : FILL_CHUNK;
     populate(fill.ptr + off, n);
   }
   return NULL;
@@ -472,6 +474,12 @@ static void fill_stop(void) {
   __atomic_store_n(&fill.stop, 1, __ATOMIC_RELAXED);
   pthread_join(fill.thread, NULL);
   fill.running = 0;
+}
+
+void st_mem_prefault_limit(size_t bytes) {
+  pthread_mutex_lock(&lock);
+  if (fill.running && bytes < fill.size) __atomic_store_n(&fill.size, bytes, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&lock);
 }
 
 void st_mem_prefault_wait(void) {

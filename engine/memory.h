@@ -53,6 +53,11 @@ void st_mem_release_ranges(st_device dev, int background);
  * mappings are not inherited by forked children. 1 when the thread started. */
 int st_mem_prefault(st_device dev, size_t bytes);
 
+/* Lowers what the running prefault faults in to its first `bytes` (the
+ * caller learnt that the pass needs less); the rest of the range stays free
+ * and untouched. */
+void st_mem_prefault_limit(size_t bytes);
+
 /* Waits until st_mem_prefault's pages are all in (tests, benchmarks). */
 void st_mem_prefault_wait(void);
 

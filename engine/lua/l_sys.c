@@ -201,6 +201,15 @@ static int l_memory_prefault(lua_State *L) {
   return 1;
 }
 
+/* memory_prefault_limit(bytes): the running prefault stops after its first
+ * `bytes` (engine/memory.h). */
+static int l_memory_prefault_limit(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 0, 1, "expected a byte count >= 0");
+  st_mem_prefault_limit((size_t)n);
+  return 0;
+}
+
 /* memory_prefault_wait(): until memory_prefault's pages are all in. */
 static int l_memory_prefault_wait(lua_State *L) {
   (void)L;
@@ -300,6 +309,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"memory_release_ranges", l_memory_release_ranges},
                                      {"memory_prefault", l_memory_prefault},
                                      {"memory_prefault_wait", l_memory_prefault_wait},
+                                     {"memory_prefault_limit", l_memory_prefault_limit},
                                      {"conv_bands", l_conv_bands},
                                      {"memory_empty_cache", l_memory_empty_cache},
                                      {"set_tf32", l_set_tf32},

@@ -71,12 +71,17 @@ end
 -- Before a CPU pass on an h x w image, while the model loads and the image
 -- decodes: faults in the pages the pass will need from a background thread
 -- (engine/memory.h, st_mem_prefault), sized for Engstrom's widths, which
--- the model file has not told yet (a narrower network leaves some of them
--- unused until the output is written; a wider one faults in the rest
--- itself). On a VM that makes the first pass ~as fast as later ones:
--- bench/README.md.
+-- the model file has not told yet; M.prefault_fit then trims it to the
+-- model's own (a wider one faults in the rest itself). On a VM that makes
+-- the first pass ~as fast as later ones: bench/README.md.
 function M.prefault(h, w)
   return core.sys.memory_prefault(M.pass_bytes(transformer.defaults.channels, h, w))
+end
+
+-- Once the model is known: a narrower network's pass needs fewer pages.
+function M.prefault_fit(net, h, w)
+  local c = net.config and net.config.channels
+  if c then core.sys.memory_prefault_limit(M.pass_bytes(c, h, w)) end
 end
 
 -- The stylized image y's luminance with the colours (YCbCr chroma, BT.601

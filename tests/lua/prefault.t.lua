@@ -30,7 +30,7 @@ local floats = function(mib) return mib * MiB // 4 end
 
 local was = sys.memory_ranges(true)
 if not sys.memory_prefault(48 * MiB) then
-  tap.skip("this build's allocator hands out exact sizes (sanitizers): no ranges, no prefault", 6)
+  tap.skip("this build's allocator hands out exact sizes (sanitizers): no ranges, no prefault", 8)
 else
   -- Taken while the thread is still filling.
   local a = strata.full({ floats(4) }, 7)
@@ -52,6 +52,18 @@ else
   tap.is(b:sum(), 3.0 * floats(40), "and it holds what was written")
   a:free()
   b:free()
+
+  -- Limited once started (stylize.prefault_fit: a narrower model): the
+  -- thread stops after the first 8 MiB of 200.
+  sys.memory_release_ranges(false)
+  tap.ok(sys.memory_prefault(200 * MiB), "a second prefault starts")
+  sys.memory_prefault_limit(8 * MiB)
+  sys.memory_prefault_wait()
+  f0 = faults()
+  local d = strata.full({ floats(100) }, 1)
+  taken = faults() - f0
+  tap.ok(taken > 12000, string.format("limited to 8 MiB, writing 100 MiB from the range: %d page faults (of 25600)", taken))
+  d:free()
 
   -- Control: the same write on fresh ranges faults in every page.
   sys.memory_release_ranges(false)
