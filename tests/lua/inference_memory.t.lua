@@ -135,4 +135,28 @@ collectgarbage()
 before = in_use()
 local d = net_d:forward(xd)
 tap.is(in_use() - before, 4 * d:numel(), "FCRN forward without gradients: only its output stays allocated")
+
+-- A model read from a file keeps the loaded tensors as its parameters (no
+-- second copy, none written twice): from_weights adds nothing to what the
+-- weights file's tensors hold.
+do
+  local dir = os.tmpname()
+  os.remove(dir)
+  strata.sys.mkdir_p(dir)
+  local small = transformer.build({ channels = { 8, 16, 32 }, blocks = 1 })
+  local params = {}
+  for _, p in ipairs(small:named_parameters()) do params[p.name] = p.module.params[p.key]:clone():fill(0.25) end
+  strata.weights.save(dir .. "/t.h5", { params = params, attrs = transformer.attrs(small.config) })
+  local wf = strata.weights.load(dir .. "/t.h5")
+  collectgarbage()
+  before = in_use()
+  local loaded = transformer.from_weights(wf)
+  collectgarbage()
+  tap.is(in_use() - before, 0, "from_weights adopts the file's tensors: nothing more allocated")
+  local first = loaded:named_parameters()[1]
+  tap.ok(rawequal(first.module.params[first.key], wf.params[first.name]) and
+    first.module.params[first.key]:mean() == 0.25, "the parameter is the loaded tensor, with the file's values")
+  os.remove(dir .. "/t.h5")
+  os.remove(dir)
+end
 tap.done()

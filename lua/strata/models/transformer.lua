@@ -31,8 +31,10 @@ function M.build(opts)
   local net = nn.Sequential.new(nil)
   local n_in = 0
 
+  local loaded = opts.loaded -- weights follow from a file: left unwritten (Module.init_weight_bias)
   local function conv(name, cin, cout, k, stride)
-    return nn.Conv2d.new(name, { cin = cin, cout = cout, k = k, stride = stride, padding = pad, device = dev })
+    return nn.Conv2d.new(name, { cin = cin, cout = cout, k = k, stride = stride, padding = pad, device = dev,
+      loaded = loaded })
   end
   local function norm(channels)
     n_in = n_in + 1
@@ -51,9 +53,11 @@ function M.build(opts)
       conv("conv2", c[3], c[3], 3, 1), in2,
     }))
   end
-  net:add(nn.ConvTranspose2d.new("deconv1", { cin = c[3], cout = c[2], k = 3, stride = 2, padding = up_pad, device = dev }))
+  net:add(nn.ConvTranspose2d.new("deconv1", { cin = c[3], cout = c[2], k = 3, stride = 2, padding = up_pad, device = dev,
+    loaded = loaded }))
   net:add(norm(c[2])):add(nn.ReLU.new("relu4"))
-  net:add(nn.ConvTranspose2d.new("deconv2", { cin = c[2], cout = c[1], k = 3, stride = 2, padding = up_pad, device = dev }))
+  net:add(nn.ConvTranspose2d.new("deconv2", { cin = c[2], cout = c[1], k = 3, stride = 2, padding = up_pad, device = dev,
+    loaded = loaded }))
   net:add(norm(c[1])):add(nn.ReLU.new("relu5"))
   net:add(conv("conv4", c[1], 3, 9, 1)):add(norm(3))
   net:add(nn.Tanh.new("tanh")):add(nn.Affine.new("output", 150, 255 / 2))
@@ -162,8 +166,9 @@ function M.from_weights(w, device)
   end
   local input_scale = opts.input_scale
   opts.input_scale = nil
+  opts.loaded = true
   local net = M.build(opts)
-  net:load_weights(w)
+  net:load_weights(w, { adopt = true })
   -- What the network was trained on: X/255 (strata's and Engstrom's training)
   -- or raw 0..255 (Engstrom's released checkpoints have no attribute).
   net.input_scale = input_scale or 1

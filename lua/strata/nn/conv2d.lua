@@ -13,7 +13,7 @@ function Conv2d.new(name, opts)
   self.cin, self.cout, self.k = opts.cin, opts.cout, opts.k
   self.stride = opts.stride or 1
   self.padding = opts.padding or "same"
-  self:init_weight_bias({ self.cout, self.cin, self.k, self.k }, opts.bias, self.cout, opts.device)
+  self:init_weight_bias({ self.cout, self.cin, self.k, self.k }, opts.bias, self.cout, opts.device, opts.loaded)
   return self
 end
 

@@ -12,7 +12,7 @@ function ConvTranspose2d.new(name, opts)
   self.cin, self.cout, self.k = opts.cin, opts.cout, opts.k
   self.stride = opts.stride or 2
   self.padding = opts.padding or "same"
-  self:init_weight_bias({ self.cin, self.cout, self.k, self.k }, opts.bias, self.cout, opts.device)
+  self:init_weight_bias({ self.cin, self.cout, self.k, self.k }, opts.bias, self.cout, opts.device, opts.loaded)
   return self
 end
 

@@ -29,12 +29,16 @@ end
 -- The parameters of a conv-like layer: params.weight of `weight_shape`
 -- (zeros; an initialiser or weights file fills it) and, when `bias`,
 -- params.bias of `channels`, in that order.
-function Module:init_weight_bias(weight_shape, bias, channels, device)
+-- `loaded`: load_weights follows at once (a model read from a file), so the
+-- tensors are left unwritten: a 6.7 MB transformer then touches its weights'
+-- memory once, not twice (load_weights fails on any parameter it lacks).
+function Module:init_weight_bias(weight_shape, bias, channels, device, loaded)
   local strata = require "strata.core"
-  self.params.weight = strata.zeros(weight_shape, device)
+  local new = loaded and strata.empty or strata.zeros
+  self.params.weight = new(weight_shape, device)
   self.param_order = { "weight" }
   if bias then
-    self.params.bias = strata.zeros({ channels }, device)
+    self.params.bias = new({ channels }, device)
     self.param_order[2] = "bias"
   end
 end
@@ -74,8 +78,12 @@ end
 -- file must hold nothing the model lacks; errors name the file and parameter.
 -- A module with a check_loaded(key, tensor, where) method also vets the
 -- values it is given (where = "<file>: <parameter name>").
-function Module:load_weights(w)
+-- opts.adopt: the loaded tensors become the parameters where they are on
+-- the parameter's device (no copy); only for a network nothing else holds
+-- parameters of yet (an optimizer would keep the replaced ones).
+function Module:load_weights(w, opts)
   local util = require "strata.util"
+  local adopt = opts and opts.adopt
   local src = w.path or "weights"
   local wanted = {}
   for _, p in ipairs(self:named_parameters()) do
@@ -89,7 +97,12 @@ function Module:load_weights(w)
         util.shape_str(dst:shape()))
     end
     if p.module.check_loaded then p.module:check_loaded(p.key, t, src .. ": " .. p.name) end
-    dst:copy(t)
+    if adopt and t:device() == dst:device() then
+      p.module.params[p.key] = t
+      dst:free()
+    else
+      dst:copy(t)
+    end
   end
   for name in pairs(w.params) do
     if not wanted[name] then

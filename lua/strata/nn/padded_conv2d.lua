@@ -20,7 +20,7 @@ function PaddedConv2d.new(name, opts)
   self.stride = opts.stride or 1
   self.pad = opts.pad or { 0, 0, 0, 0 }
   self.relu = opts.relu or false
-  self:init_weight_bias({ self.cout, self.cin, self.kh, self.kw }, opts.bias, self.cout, opts.device)
+  self:init_weight_bias({ self.cout, self.cin, self.kh, self.kw }, opts.bias, self.cout, opts.device, opts.loaded)
   self.p = { stride = self.stride, pad = self.pad }
   return self
 end
