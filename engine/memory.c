@@ -499,8 +499,31 @@ static void forget_ranges(void) {
   }
 }
 
+/* At most a quarter of the memory the kernel says is available now, and 1
+ * GiB: a page touched here is taken at once, where the pass itself would
+ * have stopped with an out-of-memory error naming its tensor, the fill
+ * thread would meet the OOM killer; and on a large image the pass's own
+ * work dwarfs its page faults. */
+#define PREFAULT_MAX ((size_t)1 << 30)
+static size_t prefault_cap(void) {
+  size_t cap = PREFAULT_MAX;
+  FILE *f = fopen("/proc/meminfo", "r");
+  char line[128];
+  unsigned long long kb;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+      if ((size_t)(kb / 4) * 1024 < cap) cap = (size_t)(kb / 4) * 1024;
+      break;
+    }
+  if (f) fclose(f);
+  return cap;
+}
+
 int st_mem_prefault(st_device dev, size_t bytes) {
   if (dev.kind != ST_CPU || bytes < RANGE_MIN) return 0;
+  const size_t cap = prefault_cap();
+  if (bytes > cap) bytes = cap;
+  if (bytes < RANGE_MIN) return 0;
   bytes = (bytes + RANGE_MIN - 1) / RANGE_MIN * RANGE_MIN;
   pthread_mutex_lock(&lock);
   allocator *a = &allocators[ST_CPU];

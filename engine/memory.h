@@ -50,7 +50,8 @@ void st_mem_release_ranges(st_device dev, int background);
  * of faulting them in itself. strata stylize calls it before loading the
  * model and reading the image, whose time the thread then fills (on a VM a
  * page fault costs ~1.3 us: a 712x474 pass touches ~75 MB). Ranges mode's
- * mappings are not inherited by forked children. 1 when the thread started. */
+ * mappings are not inherited by forked children. At most 1 GiB and a
+ * quarter of the available memory. 1 when the thread started. */
 int st_mem_prefault(st_device dev, size_t bytes);
 
 /* Lowers what the running prefault faults in to its first `bytes` (the

@@ -76,5 +76,22 @@ else
 end
 sys.memory_ranges(was)
 tap.ok(not sys.memory_prefault(4096), "a request under a range's minimum (1 MiB) starts nothing")
+-- A request larger than the cap (1 GiB, a quarter of the available memory)
+-- touches at most the cap: the process's resident memory stays well under
+-- the 64 GiB asked for.
+was = sys.memory_ranges(true)
+if sys.memory_prefault(64 << 30) then
+  sys.memory_prefault_wait()
+  local rss = 0
+  for line in io.lines("/proc/self/status") do
+    local kb = line:match("^VmRSS:%s+(%d+) kB")
+    if kb then rss = tonumber(kb) * 1024 end
+  end
+  tap.ok(rss < (1 << 30) + (512 << 20), string.format("a 64 GiB prefault is capped: resident %d MiB", rss >> 20))
+  sys.memory_release_ranges(false)
+else
+  tap.skip("this build's allocator hands out exact sizes (sanitizers): no prefault", 1)
+end
+sys.memory_ranges(was)
 os.remove(dir .. "/a.png"); os.remove(dir .. "/w.h5"); os.remove(dir)
 tap.done()
