@@ -21,7 +21,7 @@ void st_fs_free_list(char **v, size_t n);
 int st_fs_mkdir_p(const char *path);
 
 /* Removes path and, when it is a folder, everything below it. Symbolic links
- * are removed, never followed, and no other file system (a mount point inside
+ * are removed, never followed, and no other filesystem (a mount point inside
  * the tree) is entered, so nothing outside the tree can be touched. A missing
  * path is fine. */
 int st_fs_remove_tree(const char *path);

@@ -27,6 +27,14 @@ local function faults()
 end
 local MiB = 1 << 20
 local floats = function(mib) return mib * MiB // 4 end
+-- The page faults of writing a fresh `mib` MiB tensor (freed after).
+local function faults_writing(mib)
+  local f0 = faults()
+  local t = strata.full({ floats(mib) }, 1)
+  local n = faults() - f0
+  t:free()
+  return n
+end
 
 local was = sys.memory_ranges(true)
 if not sys.memory_prefault(48 * MiB) then
@@ -59,19 +67,13 @@ else
   tap.ok(sys.memory_prefault(200 * MiB), "a second prefault starts")
   sys.memory_prefault_limit(8 * MiB)
   sys.memory_prefault_wait()
-  f0 = faults()
-  local d = strata.full({ floats(100) }, 1)
-  taken = faults() - f0
+  taken = faults_writing(100)
   tap.ok(taken > 12000, string.format("limited to 8 MiB, writing 100 MiB from the range: %d page faults (of 25600)", taken))
-  d:free()
 
   -- Control: the same write on fresh ranges faults in every page.
   sys.memory_release_ranges(false)
-  f0 = faults()
-  local c = strata.full({ floats(40) }, 1)
-  taken = faults() - f0
+  taken = faults_writing(40)
   tap.ok(taken > 8000, string.format("without it, writing 40 MiB takes %d page faults", taken))
-  c:free()
   sys.memory_release_ranges(false)
 end
 sys.memory_ranges(was)
