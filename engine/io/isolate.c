@@ -161,43 +161,82 @@ static st_weights *receive(stream *s, const char *path) {
   return w;
 }
 
-st_weights *st_load_isolated(st_weights *(*load)(const char *path), const char *path, const char *what) {
+struct st_isolated {
+  pid_t pid;       /* the child, or -1: w was loaded here (no fork to be had) */
+  int fd;          /* the pipe's read end */
+  st_weights *w;   /* loaded here */
+  char *path, *what;
+};
+
+st_isolated *st_load_isolated_start(st_weights *(*load)(const char *path), const char *path, const char *what) {
+  st_isolated *h = calloc(1, sizeof *h);
+  if (h) h->path = strdup(path), h->what = strdup(what);
+  if (!h || !h->path || !h->what) {
+    if (h) free(h->path), free(h->what);
+    free(h);
+    st_error("%s: out of memory starting to read the %s", path, what);
+    return NULL;
+  }
+  h->pid = -1;
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return load(path);
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    h->w = load(path);
+    return h;
+  }
   fcntl(fds[1], F_SETPIPE_SZ, 1 << 20); /* fewer turns between the processes (best effort) */
   fflush(NULL); /* nothing buffered may be written twice (the child does not flush, but be safe) */
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
-    return load(path); /* no child to be had: parse here */
+    h->w = load(path); /* no child to be had: parse here */
+    return h;
   }
   if (pid == 0) {
     close(fds[0]);
     child(fds[1], load, path);
   }
   close(fds[1]);
-  stream s = {fds[0], 0};
+  h->pid = pid;
+  h->fd = fds[0];
+  return h;
+}
+
+st_weights *st_load_isolated_finish(st_isolated *h) {
+  st_weights *w = h->w;
+  const char *path = h->path, *what = h->what;
+  if (h->pid < 0) goto done; /* loaded here: w, or NULL with load's error */
+  stream s = {h->fd, 0};
   st_clear_error();
-  st_weights *w = receive(&s, path);
+  w = receive(&s, path);
   /* Drain what a broken stream left, so the child can finish writing. */
   char sink[4096];
-  while (!w && read(fds[0], sink, sizeof sink) > 0) {
+  while (!w && read(h->fd, sink, sizeof sink) > 0) {
   }
-  close(fds[0]);
+  close(h->fd);
   int status = 0;
   pid_t r;
-  while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  while ((r = waitpid(h->pid, &status, 0)) < 0 && errno == EINTR) {
   }
-  int clean = r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  int clean = r == h->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (r < 0 && errno == ECHILD) clean = 1; /* SIGCHLD ignored: the stream alone tells */
-  if (clean && (w || !s.short_read)) return w;
+  if (clean && (w || !s.short_read)) goto done;
   st_weights_free(w);
-  if (r == pid && WIFSIGNALED(status))
+  w = NULL;
+  if (r == h->pid && WIFSIGNALED(status))
     st_error("%s: reading the %s crashed the HDF5 library (%s): the file is corrupt", path, what,
              strsignal(WTERMSIG(status)));
   else
     st_error("%s: reading the %s crashed the HDF5 library (exit status %d): the file is corrupt", path, what,
-             r == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  return NULL;
+             r == h->pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+done:
+  free(h->path);
+  free(h->what);
+  free(h);
+  return w;
+}
+
+st_weights *st_load_isolated(st_weights *(*load)(const char *path), const char *path, const char *what) {
+  st_isolated *h = st_load_isolated_start(load, path, what);
+  return h ? st_load_isolated_finish(h) : NULL;
 }

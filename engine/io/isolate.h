@@ -22,4 +22,14 @@
  * message ("HDF5 weights file", "Keras weights file"). */
 st_weights *st_load_isolated(st_weights *(*load)(const char *path), const char *path, const char *what);
 
+/* The same in two halves, so that the caller can start other work once the
+ * child is forked: _start forks (NULL only when out of memory, with an
+ * error); _finish receives, waits for the child and frees h. Threads the
+ * caller starts in between do not exist in the child: a child forked while
+ * another thread holds a lock (a sanitizer's allocator's, in `make asan`)
+ * would wait for it forever. */
+typedef struct st_isolated st_isolated;
+st_isolated *st_load_isolated_start(st_weights *(*load)(const char *path), const char *path, const char *what);
+st_weights *st_load_isolated_finish(st_isolated *h);
+
 #endif

@@ -831,9 +831,14 @@ st_weights *st_weights_load_here(const char *path) {
 }
 
 st_weights *st_weights_load(const char *path) {
+  st_isolated *h = st_weights_load_start(path);
+  return h ? st_load_isolated_finish(h) : NULL;
+}
+
+st_isolated *st_weights_load_start(const char *path) {
   if (!path || !*path) {
     st_error("weights_load: no file name given");
     return NULL;
   }
-  return st_load_isolated(st_weights_load_here, path, "HDF5 weights file");
+  return st_load_isolated_start(st_weights_load_here, path, "HDF5 weights file");
 }

@@ -75,6 +75,11 @@ int st_weights_save(const st_weights *w, const char *path);
  * parsed in a child process (isolate.h): a file that crashes libhdf5 gives
  * an error, not a crash. */
 st_weights *st_weights_load(const char *path);
+
+/* st_weights_load in two halves (engine/io/isolate.h): the child is forked
+ * by _start; st_load_isolated_finish(h) returns what st_weights_load would. */
+typedef struct st_isolated st_isolated;
+st_isolated *st_weights_load_start(const char *path);
 /* The same in the calling process, where a file that crashes libhdf5 crashes
  * the caller: for the fuzz targets (whose coverage must see the parsing),
  * after st_weights_load succeeded on the same file. */

@@ -119,10 +119,13 @@ function cli.stylize(args)
   local device = check_device(opts.device)
   local size = opts.size and parse_size(opts.size, "stylize")
   local video = require "strata.video"
+  -- While the model loads (its file is parsed in a child process, forked
+  -- first: threads started before a fork could leave locks held in the
+  -- child), a thread decodes the image and, for a CPU pass, another faults
+  -- in the pass's pages.
+  local model = core.weights.load_async(opts.model)
   local pending, w, h
   if not video.is_video(pos[1]) then
-    -- While the model loads (its file is parsed in a child process), a thread
-    -- decodes the image and, for a CPU pass, another faults in its pages.
     if device == "cpu" then
       w, h = core.image.size(pos[1])
       if size then w, h = size[1], size[2] end
@@ -130,7 +133,7 @@ function cli.stylize(args)
     end
     pending = core.image.read_async(pos[1])
   end
-  local net = stylize.load_model(opts.model, device)
+  local net = stylize.model_from(model:wait(), device)
   if w then stylize.prefault_fit(net, h, w) end
   stages.mark("model loaded (" .. device .. ")")
   local t0 = core.sys.clock()

@@ -6,10 +6,10 @@ local strata_ops = core.ops
 local M = {}
 
 -- Loads a model file into a network on `device` ("cpu" by default).
-function M.load_model(path, device)
-  local net = transformer.from_weights(core.weights.load(path), device)
-  return net:evaluate()
-end
+function M.load_model(path, device) return M.model_from(core.weights.load(path), device) end
+
+-- The network of loaded weights (a weights table, as weights.load gives).
+function M.model_from(w, device) return transformer.from_weights(w, device):evaluate() end
 
 -- Stylizes one image tensor [3,H,W] in 0..255 (on the CPU) with a network on
 -- `device`; returns [3,H',W'] on the CPU (unclipped: image.write rounds and
