@@ -35,49 +35,26 @@ static int l_size(lua_State *L) {
 }
 
 /* read_async(path) -> pending: read(path) on a background thread;
- * pending:wait() returns the image or raises read's error; a pending read
- * collected unwaited is waited for and dropped. */
-#define PENDING_MT "strata.image.Pending"
-typedef struct {
-  st_image_pending *p;
-} pending;
+ * pending:wait() returns the image or raises read's error (l_pending.c). */
+static int finish_read(lua_State *L, void *work, const char *path) {
+  (void)path;
+  lst_push_tensor(L, st_image_read_finish(work));
+  return 1;
+}
+
+static void abandon_read(void *work) { st_image_read_abandon(work); }
 
 static int l_read_async(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  pending *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->p = NULL;
-  luaL_setmetatable(L, PENDING_MT);
-  if (!(u->p = st_image_read_start(path))) return lst_error(L);
+  lst_pending *u = lst_new_pending(L, "image read_async", path, finish_read, abandon_read);
+  if (!(u->work = st_image_read_start(path))) return lst_error(L);
   return 1;
-}
-
-static int l_wait(lua_State *L) {
-  pending *u = luaL_checkudata(L, 1, PENDING_MT);
-  if (!u->p) return luaL_error(L, "image read_async: already waited for");
-  st_image_pending *p = u->p;
-  u->p = NULL;
-  lst_push_tensor(L, st_image_read_finish(p));
-  return 1;
-}
-
-static int l_pending_gc(lua_State *L) {
-  pending *u = luaL_checkudata(L, 1, PENDING_MT);
-  if (u->p) st_image_read_abandon(u->p);
-  u->p = NULL;
-  return 0;
 }
 
 static const luaL_Reg functions[] = {{"read", l_read}, {"read_async", l_read_async}, {"write", l_write},
                                      {"size", l_size},  {NULL, NULL}};
 
 void lst_open_image(lua_State *L) {
-  static const luaL_Reg methods[] = {{"wait", l_wait}, {"__gc", l_pending_gc}, {NULL, NULL}};
-  if (luaL_newmetatable(L, PENDING_MT)) {
-    luaL_setfuncs(L, methods, 0);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
   luaL_newlib(L, functions);
   lua_setfield(L, -2, "image");
 }

@@ -51,38 +51,17 @@ static int l_load(lua_State *L) {
  * error). Threads started in between do not exist in the child (strata
  * stylize decodes its image on one while the model loads). A pending load
  * collected unwaited is received and dropped, and its child reaped. */
-#define PENDING_MT "strata.weights.Pending"
-typedef struct {
-  st_isolated *h;
-  char *path;
-} pending;
+static int finish_load(lua_State *L, void *work, const char *path) {
+  return push_weights(L, st_load_isolated_finish(work), path);
+}
+
+static void abandon_load(void *work) { st_weights_free(st_load_isolated_finish(work)); }
 
 static int l_load_async(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  pending *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->h = NULL;
-  u->path = NULL;
-  luaL_setmetatable(L, PENDING_MT);
-  if (!(u->path = strdup(path))) return luaL_error(L, "%s: out of memory", path);
-  if (!(u->h = st_weights_load_start(path))) return lst_error(L);
+  lst_pending *u = lst_new_pending(L, "weights load_async", path, finish_load, abandon_load);
+  if (!(u->work = st_weights_load_start(path))) return lst_error(L);
   return 1;
-}
-
-static int l_wait(lua_State *L) {
-  pending *u = luaL_checkudata(L, 1, PENDING_MT);
-  if (!u->h) return luaL_error(L, "weights load_async: already waited for");
-  st_isolated *h = u->h;
-  u->h = NULL;
-  return push_weights(L, st_load_isolated_finish(h), u->path);
-}
-
-static int l_pending_gc(lua_State *L) {
-  pending *u = luaL_checkudata(L, 1, PENDING_MT);
-  if (u->h) st_weights_free(st_load_isolated_finish(u->h));
-  u->h = NULL;
-  free(u->path);
-  u->path = NULL;
-  return 0;
 }
 
 static int l_import_engstrom(lua_State *L) {
@@ -188,13 +167,6 @@ static const luaL_Reg functions[] = {
     {"import_keras_vgg19", l_import_keras_vgg19}, {"import_fcrn", l_import_fcrn}, {NULL, NULL}};
 
 void lst_open_weights(lua_State *L) {
-  static const luaL_Reg methods[] = {{"wait", l_wait}, {"__gc", l_pending_gc}, {NULL, NULL}};
-  if (luaL_newmetatable(L, PENDING_MT)) {
-    luaL_setfuncs(L, methods, 0);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
   luaL_newlib(L, functions);
   lua_setfield(L, -2, "weights");
 }

@@ -18,6 +18,22 @@ st_tensor *lst_opt_tensor(lua_State *L, int idx);
 void lst_push_tensor(lua_State *L, st_tensor *t);
 /* Raises the current st_error() message as a Lua error. */
 int lst_error(lua_State *L);
+
+/* A Lua handle on work started in C and finished later (engine/lua/l_pending.c):
+ * pending:wait() calls finish(L, work, path), which pushes the result (or
+ * raises); collected unwaited, abandon(work) runs. lst_new_pending pushes the
+ * handle with work NULL; the caller then starts the work and sets ->work. */
+typedef int (*lst_finish_fn)(lua_State *L, void *work, const char *path);
+typedef void (*lst_abandon_fn)(void *work);
+typedef struct {
+  void *work;
+  char *path;
+  const char *what; /* for "<what>: already waited for" */
+  lst_finish_fn finish;
+  lst_abandon_fn abandon;
+} lst_pending;
+lst_pending *lst_new_pending(lua_State *L, const char *what, const char *path, lst_finish_fn finish,
+                             lst_abandon_fn abandon);
 /* Reads a shape from a table of integers at idx; returns ndim. */
 int lst_check_shape(lua_State *L, int idx, int64_t shape[ST_MAX_DIMS]);
 /* Pushes a shape as a Lua table of integers. */
