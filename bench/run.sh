@@ -27,7 +27,10 @@
 # steps take ~10 s), PYTHON (/usr/bin/python3), STRATA (bin/strata: another
 # build to compare, e.g. one linked differently), PROFILES ("native avx2"),
 # BIG_CASES ("2048x1360"), BIG_ROUNDS (1; each process runs 2 forwards),
-# E2E_CASES ("712x474"), FMA_UNITS (2: FMA pipes per core, for the peak).
+# E2E_CASES ("712x474"), E2E_ROUNDS (7: one wall time per process, a few
+# tenths of a second each, and the noisiest figure: page faults and library
+# loading vary with the VM's state), FMA_UNITS (2: FMA pipes per core, for
+# the peak).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -46,6 +49,7 @@ DEPTH_ROUNDS=${DEPTH_ROUNDS:-3}
 PROFILES=${PROFILES-native avx2}
 BIG_CASES=${BIG_CASES-2048x1360}
 BIG_ROUNDS=${BIG_ROUNDS:-1}
+E2E_ROUNDS=${E2E_ROUNDS:-7}
 E2E_CASES=${E2E_CASES-712x474}
 FMA_UNITS=${FMA_UNITS:-2}
 BATCH=4
@@ -292,7 +296,7 @@ cpu_model=$(lscpu 2>/dev/null | awk -F: '/^Model name/ {sub(/^ +/, "", $2); prin
 cpu_family=$(lscpu 2>/dev/null | awk -F: '/^CPU family/ {sub(/^ +/, "", $2); print $2; exit}')
 echo "strata vs PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '-')" \
      "| CPU: ${cpu_model:-?} (family ${cpu_family:-?}), $(nproc) cores, OMP_NUM_THREADS=$OMP_NUM_THREADS" \
-     "| $ROUNDS rounds ($DEPTH_ROUNDS for +depth at >= 256, $BIG_ROUNDS for big stylize); stylize $REPEAT reps," \
+     "| $ROUNDS rounds ($DEPTH_ROUNDS for +depth at >= 256, $BIG_ROUNDS for big stylize, $E2E_ROUNDS for e2e); stylize $REPEAT reps," \
      "train $STEPS steps per process (first of each process discarded)"
 echo "FMA peak = cores x clock (GHz, measured: dependent integer adds) x FMA units ($FMA_UNITS) x float lanes x 2 FLOP"
 declare -A PEAK
@@ -314,6 +318,7 @@ for c in $CASES; do
     rounds=$ROUNDS
     [ "${c%%:*}" = depth ] && [ "${c#*:}" -ge 256 ] && rounds=$DEPTH_ROUNDS
     [ "${c%%:*}" = big ] && rounds=$BIG_ROUNDS
+    [ "${c%%:*}" = e2e ] && rounds=$E2E_ROUNDS
     for r in $(seq 1 "$rounds"); do
         # Alternate who goes first so neither side always inherits a warm cache.
         if [ $((r % 2)) = 1 ]; then order="strata torch"; else order="torch strata"; fi
