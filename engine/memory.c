@@ -143,26 +143,21 @@ static void populate(void *p, size_t n) { (void)p; (void)n; }
  * is write-protected in the parent too, and the parent's next write to each
  * would fault again (the weight loader forks while st_mem_prefault fills its
  * range). */
-static void *map_fresh(size_t n) {
-  if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1;
-  if (fail_countdown < 0) return NULL;
+static void *map_prefault(size_t n) { /* st_mem_prefault's: not counted by the test hook */
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
   madvise(p, n, MADV_DONTFORK);
   return p;
+}
+static void *map_fresh(size_t n) {
+  if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1;
+  return fail_countdown < 0 ? NULL : map_prefault(n);
 }
 static void unmap(void *p, size_t n) { munmap(p, n); } /* may span several mappings */
 /* Frees the pages under the mapping's read lock (munmap takes it for writing,
  * which would stall the page faults of the other threads meanwhile); the
  * munmap that follows then has little left to free. */
 static void drop_pages(void *p, size_t n) { madvise(p, n, MADV_DONTNEED); }
-/* st_mem_prefault's mapping: map_fresh's, without the test hook's count. */
-static void *map_prefault(size_t n) {
-  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return NULL;
-  madvise(p, n, MADV_DONTFORK);
-  return p;
-}
 /* Faults in the pages of [p, p+n) for writing, leaving what they hold as it
  * is: an atomic add of 0 to a word of each page (the allocator may already
  * have handed part of the range out, and its user be writing there). Page
@@ -469,12 +464,15 @@ static void *fill_pages(void *unused) {
   return NULL;
 }
 
-static void fill_stop(void) {
+/* Waits for the fill thread, told to stop first or left to finish. */
+static void fill_join(int stop) {
   if (!fill.running) return;
-  __atomic_store_n(&fill.stop, 1, __ATOMIC_RELAXED);
+  if (stop) __atomic_store_n(&fill.stop, 1, __ATOMIC_RELAXED);
   pthread_join(fill.thread, NULL);
   fill.running = 0;
 }
+
+static void fill_stop(void) { fill_join(1); }
 
 void st_mem_prefault_limit(size_t bytes) {
   pthread_mutex_lock(&lock);
@@ -484,8 +482,7 @@ void st_mem_prefault_limit(size_t bytes) {
 
 void st_mem_prefault_wait(void) {
   pthread_mutex_lock(&lock);
-  if (fill.running) pthread_join(fill.thread, NULL);
-  fill.running = 0;
+  fill_join(0);
   pthread_mutex_unlock(&lock);
 }
 

@@ -27,8 +27,7 @@ st_weights *st_load_isolated(st_weights *(*load)(const char *path), const char *
  * error); _finish receives, waits for the child and frees h. Threads the
  * caller starts in between do not exist in the child: a child forked while
  * another thread holds a lock (a sanitizer's allocator's, in `make asan`)
- * would wait for it forever. */
-typedef struct st_isolated st_isolated;
+ * would wait for it forever. (st_isolated is declared in weights.h.) */
 st_isolated *st_load_isolated_start(st_weights *(*load)(const char *path), const char *path, const char *what);
 st_weights *st_load_isolated_finish(st_isolated *h);
 

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <omp.h>
 #include <png.h>
-#include <zlib.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>

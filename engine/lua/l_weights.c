@@ -1,6 +1,5 @@
 /* strata.weights: HDF5 weight files and importers, as Lua tables
  *   { params = {name = tensor, ...}, order = {name, ...}, attrs = {key = value, ...}, path = ... } */
-#include <stdlib.h>
 #include <string.h>
 
 #include "../error.h"

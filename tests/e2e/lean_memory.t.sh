@@ -3,11 +3,7 @@
 # engine/memory.h) changes where blocks come from, never the result: the same
 # bytes as without it. What it saves is checked in tests/unit/test_memory.c.
 . tests/tap.sh
-dir=tests/export
-bin/strata run $dir/random_transformer.lua "$tmp/net.h5" same
-bin/strata run $dir/test_image.lua "$tmp/photo.png" "$tmp/photo.npy" data/samples/content/chicago.jpg 64x48
-bin/strata stylize --model "$tmp/net.h5" "$tmp/photo.png" "$tmp/plain.npy" >/dev/null
-ok $? "plain stylization"
+. tests/e2e/stylize_fixture.sh
 bin/strata stylize --model "$tmp/net.h5" --lean-memory "$tmp/photo.png" "$tmp/lean.npy" >/dev/null
 ok $? "stylize --lean-memory"
 cmp -s "$tmp/plain.npy" "$tmp/lean.npy"

@@ -5,11 +5,7 @@
 # `strata eval --preserve-colors` (tiny random networks) says so in its report
 # and measures other images than without it.
 . tests/tap.sh
-dir=tests/export
-bin/strata run $dir/random_transformer.lua "$tmp/net.h5" same
-bin/strata run $dir/test_image.lua "$tmp/photo.png" "$tmp/photo.npy" data/samples/content/chicago.jpg 64x48
-bin/strata stylize --model "$tmp/net.h5" "$tmp/photo.png" "$tmp/plain.npy" >/dev/null
-ok $? "plain stylization"
+. tests/e2e/stylize_fixture.sh
 bin/strata stylize --model "$tmp/net.h5" --preserve-colors "$tmp/photo.png" "$tmp/kept.npy" >/dev/null
 ok $? "stylize --preserve-colors"
 r=$(/usr/bin/python3 - "$tmp" <<'PY'
