@@ -8,7 +8,23 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fopenmp -fPIC -I. -Iengine $(shell pkg-config --cflags $(PKGS))
 # What the caller put in LDLIBS (make asan, test-cuda-emu: the sanitizers).
 LDLIBS_IN := $(LDLIBS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -fopenmp -lpthread -lm
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+LDLIBS  += $(PKG_LIBS) -fopenmp -lpthread -lm
+
+# bin/strata links these libraries' static archives (their Debian -dev
+# packages ship them; libsz/libaec are HDF5's). Every shared library costs
+# each start its mapping and symbol relocations: ~6 ms for these (HDF5 alone
+# maps ~25 more: curl, TLS, Kerberos, LDAP), 3% of a 712x474 `strata
+# stylize` (bench/README.md). STATIC=0 links them shared, as the test
+# programs always do.
+STATIC  ?= 1
+STATIC_PKGS := hdf5 lua5.4 libpng zlib libjpeg openblas libcrypto snappy libprotobuf-c
+ifeq ($(STATIC),1)
+BIN_LIBS := -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS)) -lsz -laec -Wl,-Bdynamic \
+            $(shell pkg-config --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lgfortran -lstdc++
+else
+BIN_LIBS := $(PKG_LIBS)
+endif
 
 # oneDNN convolutions on the CPU (kernels/cpu/dnnl_conv.c); without it, im2col + BLAS.
 DNNL ?= $(if $(wildcard /usr/include/oneapi/dnnl/dnnl.h),1,0)
@@ -100,7 +116,7 @@ $(OMP_ENV): engine/omp_env.c
 
 bin/strata: $(BUILD)/engine/main.o $(LIB) $(OMP_ENV)
 	@mkdir -p bin
-	$(CC) $(EXPORTS) -o $@ $(BUILD)/engine/main.o $(LIB) $(LDLIBS) \
+	$(CC) $(EXPORTS) -o $@ $(BUILD)/engine/main.o $(LIB) $(BIN_LIBS) $(filter-out $(PKG_LIBS),$(LDLIBS)) \
 	  -lgomp -Llib -Wl,--no-as-needed -lstrata_omp_env -Wl,-rpath,'$$ORIGIN/../lib'
 
 ifneq ($(PLUGIN),)

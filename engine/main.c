@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernels/cpu/blas_threads.h"
 #include "lua/lstrata.h"
 #include "memory.h"
 
@@ -57,8 +58,10 @@ static void find_home(char *out, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  /* libgomp's spin count was set before libgomp loaded: engine/omp_env.c. */
+  /* libgomp's spin count was set before libgomp loaded, and OpenBLAS held
+   * to one thread until its first call: engine/omp_env.c. */
   lst_mark_main(); /* STRATA_STAGE_TIMES counts from here */
+  st_blas_threads_init();
   /* Test hook: STRATA_FAIL_ALLOC_AFTER=N runs out of memory at the N-th
    * allocation of tensor memory (tests/bad_input/train_failures.t.sh). */
   const char *fail_alloc = getenv("STRATA_FAIL_ALLOC_AFTER");

@@ -12,9 +12,23 @@
  * (Setting the variable in main() needed a re-exec, ~7 ms; the executable's
  * preinit_array is too early: the C library's initialiser, which runs after
  * it, puts back the original environment.) tests/e2e/omp_env.t.sh checks
- * what libgomp read. A user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. */
+ * what libgomp read. A user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+ *
+ * OpenBLAS (the pthreads build) starts its worker threads in its own
+ * constructor, which runs after this one (bin/strata links it statically,
+ * and the executable's constructors run last). An idle worker then spins on
+ * sched_yield for ~0.1 s, its thread timeout, taking cores from our own
+ * threads: a 712x474 `strata stylize`, which never calls BLAS, lost ~4 ms to
+ * it, and a PNG written meanwhile took 2x as long. So OpenBLAS starts with
+ * one thread, and kernels/cpu/blas_threads.c gives it its usual count at the
+ * first BLAS call (main() takes these variables out of the environment
+ * first). A user's OPENBLAS_NUM_THREADS or GOTO_NUM_THREADS wins. */
 #include <stdlib.h>
 
 __attribute__((constructor)) static void strata_omp_env(void) {
   if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) setenv("GOMP_SPINCOUNT", "1000", 1);
+  if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("GOTO_NUM_THREADS")) {
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    setenv("STRATA_BLAS_DEFERRED", "1", 1);
+  }
 }

@@ -13,6 +13,7 @@
 #include "../io/fsops.h"
 #include "../memory.h"
 #include "lstrata.h"
+#include "kernels/cpu/blas_threads.h"
 #include "kernels/cpu/cpu_isa.h"
 #include "kernels/cpu/dnnl_conv.h"
 
@@ -278,6 +279,13 @@ static double measured_ghz(void) {
 /* cpu() -> {isa = "avx512"|"avx2"|"base" (strata's kernels' level, capped by
  * ONEDNN_MAX_CPU_ISA as oneDNN's are), lanes = floats per vector at that
  * level, ghz = the measured core clock (0 where not measurable)}. */
+/* blas_threads() -> OpenBLAS's thread count now (1 until the first BLAS call
+ * of a bin/strata run: engine/omp_env.c). */
+static int l_blas_threads(lua_State *L) {
+  lua_pushinteger(L, st_blas_threads());
+  return 1;
+}
+
 static int l_cpu(lua_State *L) {
   const st_cpu_isa_level l = st_cpu_isa();
   lua_createtable(L, 0, 3);
@@ -295,6 +303,7 @@ static const luaL_Reg functions[] = {{"clock", l_clock},
                                      {"before_main", l_before_main},
                                      {"usage", l_usage},
                                      {"cpu", l_cpu},
+                                     {"blas_threads", l_blas_threads},
                                      {"mkdir_p", l_mkdir_p},
                                      {"exists", l_exists},
                                      {"is_dir", l_is_dir},

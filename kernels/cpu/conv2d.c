@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/memory.h"
+#include "kernels/cpu/blas_threads.h"
 #include "kernels/cpu/conv2d_few.h"
 #include "kernels/cpu/conv2d_wino.h"
 #include "kernels/cpu/cpu_isa.h"
@@ -202,6 +203,7 @@ static const float *padded_input(const st_conv2d_desc *d, plan *p, const float *
 /* ---- forward ---- */
 
 static int im2col_forward(const st_conv2d_desc *d, float *y, const float *x, const float *w, const float *b) {
+  st_blas_ready();
   plan p;
   if (plan_init(&p, d, NEED_XP | NEED_WT) != 0) return -1;
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW, HWi = (long)p.Hi * p.Wi;
@@ -242,6 +244,7 @@ static int im2col_forward(const st_conv2d_desc *d, float *y, const float *x, con
 
 static int im2col_backward(const st_conv2d_desc *d, float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w) {
+  st_blas_ready();
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
   const int CKK = d->C * d->kh * d->kw, KKK = d->K * d->kh * d->kw;
   if (db) bias_grad(d->N, d->K, P, dy, db);

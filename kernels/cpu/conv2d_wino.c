@@ -29,6 +29,8 @@
 #include <oneapi/dnnl/dnnl.h>
 #else
 #include <cblas.h>
+
+#include "kernels/cpu/blas_threads.h"
 #endif
 
 long st_wino_chunk_floats = 4L << 20; /* 16 MiB */
@@ -305,6 +307,7 @@ static void gemm(char tb, int M, int N, long K, const float *A, long lda, const 
 #ifdef STRATA_DNNL
   dnnl_sgemm('N', tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N);
 #else
+  st_blas_ready();
   cblas_sgemm(CblasRowMajor, CblasNoTrans, tb == 'T' ? CblasTrans : CblasNoTrans, M, N, (int)K, 1.0f, A, (int)lda,
               B, (int)ldb, beta, C, N);
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "kernels/cpu/blas_threads.h"
 #include "engine/memory.h"
 #include "conv2d.h"
 #include "dnnl_conv.h"
@@ -36,6 +37,7 @@ static float *col_buffer(const st_cpu_im2col_geom *g, int tile) {
 
 static int im2col_forward(const st_conv_transpose2d_desc *d, float *y, const float *x, const float *w,
                           const float *b) {
+  st_blas_ready();
   const st_cpu_im2col_geom g = geom(d);
   const int tile = st_cpu_im2col_tile_rows(&g, st_cpu_col_budget);
   const int CoKK = d->Co * d->kh * d->kw;
@@ -64,6 +66,7 @@ static int im2col_forward(const st_conv_transpose2d_desc *d, float *y, const flo
 
 static int im2col_backward(const st_conv_transpose2d_desc *d, float *dx, float *dw, float *db, const float *dy,
                            const float *x, const float *w) {
+  st_blas_ready();
   const long HW = (long)d->H * d->W, P = (long)d->OH * d->OW;
   if (db) {
     for (int c = 0; c < d->Co; c++) {

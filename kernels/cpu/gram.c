@@ -5,7 +5,10 @@
 
 #include <cblas.h>
 
+#include "kernels/cpu/blas_threads.h"
+
 void st_cpu_gram_forward(float *g, const float *x, int64_t n, int64_t c, int64_t hw, float scale) {
+  st_blas_ready();
   for (int64_t b = 0; b < n; b++) {
     float *gb = g + b * c * c;
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)c, (int)hw, scale, x + b * c * hw, (int)hw, 0.0f, gb,
@@ -17,6 +20,7 @@ void st_cpu_gram_forward(float *g, const float *x, int64_t n, int64_t c, int64_t
 
 void st_cpu_gram_backward(float *dx, const float *dg, const float *x, int64_t n, int64_t c, int64_t hw, float scale,
                           float *sym) {
+  st_blas_ready();
   for (int64_t b = 0; b < n; b++) {
     const float *d = dg + b * c * c;
     /* dg need not be symmetric (an arbitrary upstream gradient), so both
