@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "memory.h"
 
 typedef enum { FMT_PNG, FMT_JPEG } image_format;
 
@@ -143,7 +144,8 @@ static unsigned char *to_rgb8(const char *path, const st_tensor *img, int *w, in
              (long long)H);
     return NULL;
   }
-  unsigned char *rgb = malloc((size_t)(3 * H * W));
+  /* From the caching allocator: after a stylize pass, pages already in. */
+  unsigned char *rgb = st_mem_alloc(st_cpu(), (size_t)(3 * H * W), "the 8-bit image being written");
   if (!rgb) {
     st_error("cannot write '%s': out of memory for a %lldx%lld image", path, (long long)W,
              (long long)H);
@@ -173,7 +175,7 @@ int st_image_write(const char *path, const st_tensor *img) {
   size_t n = strlen(path) + 32;
   char *tmp = malloc(n);
   if (!tmp) {
-    free(rgb);
+    st_mem_free(st_cpu(), rgb);
     return st_error("cannot write '%s': out of memory", path);
   }
   snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
@@ -194,6 +196,6 @@ int st_image_write(const char *path, const st_tensor *img) {
   if (rc != 0) unlink(tmp);
 out:
   free(tmp);
-  free(rgb);
+  st_mem_free(st_cpu(), rgb);
   return rc;
 }

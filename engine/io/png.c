@@ -15,6 +15,7 @@
 #include "error.h"
 #include "io/image.h"
 #include "io/png_idat.h"
+#include "memory.h"
 
 typedef struct {
   FILE *f;
@@ -194,6 +195,6 @@ int st_png_write(const char *path, FILE *f, const unsigned char *rgb, int w, int
   int rc = encode(&c, rgb, w, h);
   if (rc != 0) st_error("cannot write '%s': PNG encoder: %s", path, c.msg);
   png_destroy_write_struct(&c.png, &c.info);
-  free(c.idat);
+  if (c.idat) st_mem_free(st_cpu(), c.idat);
   return rc;
 }

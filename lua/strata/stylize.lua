@@ -113,18 +113,24 @@ function M.file(net, input, output, opts)
   end
   local y = M.image(net, img, opts.device, opts.lean_memory)
   stage("forward pass")
-  -- One image: the pass's maps are done with; unmapping them (~10-20 ms at
-  -- 712x474) overlaps writing the output instead of following it at exit.
+  -- The output is made in the pass's free ranges (the colours, the 8-bit
+  -- copy, the PNG encoder's buffers: ~3 MB of pages already in, not ~800
+  -- fresh ones); then the ranges go back to the system, from a thread.
+  local was_ranges = core.sys.memory_ranges(true)
+  local ok, err = pcall(function()
+    if opts.preserve_colors then
+      y = M.preserve_colors(y, img)
+      stage("colours preserved")
+    end
+    if output:lower():match("%.npy$") then
+      core.npy.save(output, y)
+    else
+      core.image.write(output, y)
+    end
+  end)
+  core.sys.memory_ranges(was_ranges)
   core.sys.memory_release_ranges(true)
-  if opts.preserve_colors then
-    y = M.preserve_colors(y, img)
-    stage("colours preserved")
-  end
-  if output:lower():match("%.npy$") then
-    core.npy.save(output, y)
-  else
-    core.image.write(output, y)
-  end
+  if not ok then error(err, 0) end
   stage("output written")
   return y
 end

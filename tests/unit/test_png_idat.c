@@ -8,6 +8,7 @@
 
 #include "engine/io/image.h"
 #include "engine/io/png_idat.h"
+#include "engine/memory.h"
 #include "engine/tensor.h"
 #include "tap.h"
 
@@ -44,7 +45,7 @@ static void check(int w, int h, int parts, unsigned seed) {
          len, rc);
   free(rgb);
   free(want);
-  free(z);
+  if (z) st_mem_free(st_cpu(), z);
   free(got);
 }
 
