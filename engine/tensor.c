@@ -90,9 +90,29 @@ void st_tensor_retain(st_tensor *t) {
 
 static void storage_release(st_storage *s) {
   if (--s->refcount == 0) {
-    st_mem_free(s->device, s->data);
+    if (s->release) s->release(s->owner);
+    else st_mem_free(s->device, s->data);
     free(s);
   }
+}
+
+st_tensor *st_tensor_wrap(int ndim, const int64_t *shape, float *data, void (*release)(void *owner), void *owner) {
+  int64_t numel = 1;
+  for (int i = 0; i < ndim; i++) numel *= shape[i];
+  st_storage *s = calloc(1, sizeof *s);
+  st_tensor *t = s ? wrap(ndim, shape, s, 0) : NULL;
+  if (!t) {
+    if (!s) st_error("out of memory allocating a tensor header");
+    free(s);
+    release(owner);
+    return NULL;
+  }
+  s->device = st_cpu();
+  s->numel = (size_t)numel;
+  s->data = data;
+  s->release = release;
+  s->owner = owner;
+  return t;
 }
 
 void st_tensor_release(st_tensor *t) {

@@ -19,6 +19,10 @@ typedef struct st_storage {
   size_t numel;
   int refcount;
   st_device device;
+  /* Set for host memory that is not the caching allocator's (st_tensor_wrap):
+   * called with `owner` instead of st_mem_free when the last view goes. */
+  void (*release)(void *owner);
+  void *owner;
 } st_storage;
 
 typedef struct st_tensor {
@@ -35,6 +39,11 @@ st_tensor *st_tensor_new(int ndim, const int64_t *shape, st_device dev);
 st_tensor *st_tensor_zeros(int ndim, const int64_t *shape, st_device dev);
 st_tensor *st_tensor_new4(int64_t n, int64_t c, int64_t h, int64_t w, st_device dev);
 st_tensor *st_tensor_new1(int64_t n, st_device dev);
+
+/* A host tensor over `data`, memory the caller owns (numel floats of the
+ * shape): release(owner) is called once no tensor uses it any more, or
+ * before this returns NULL (out of memory, with an error). */
+st_tensor *st_tensor_wrap(int ndim, const int64_t *shape, float *data, void (*release)(void *owner), void *owner);
 
 void st_tensor_retain(st_tensor *t);
 void st_tensor_release(st_tensor *t); /* NULL is fine */
