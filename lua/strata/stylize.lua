@@ -116,8 +116,12 @@ function M.file(net, input, output, opts)
   -- The output is made in the pass's free ranges (the colours, the 8-bit
   -- copy, the PNG encoder's buffers: ~3 MB of pages already in, not ~800
   -- fresh ones); then the ranges go back to the system, from a thread.
-  local was_ranges = core.sys.memory_ranges(true)
-  local ok, err = pcall(function()
+  do
+    local was = core.sys.memory_ranges(true)
+    local _ <close> = setmetatable({}, { __close = function()
+      core.sys.memory_ranges(was)
+      core.sys.memory_release_ranges(true)
+    end })
     if opts.preserve_colors then
       y = M.preserve_colors(y, img)
       stage("colours preserved")
@@ -127,10 +131,7 @@ function M.file(net, input, output, opts)
     else
       core.image.write(output, y)
     end
-  end)
-  core.sys.memory_ranges(was_ranges)
-  core.sys.memory_release_ranges(true)
-  if not ok then error(err, 0) end
+  end
   stage("output written")
   return y
 end
