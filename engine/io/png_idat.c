@@ -24,6 +24,7 @@
 #include "../memory.h"
 
 typedef struct {
+  int y0, y1;         /* its rows */
   unsigned char *raw; /* the run's filtered rows, in the shared block */
   size_t raw_len;
   unsigned char *out; /* its compressed bytes, in the shared block */
@@ -45,12 +46,12 @@ static void filter_rows(const unsigned char *rgb, int w, int y0, int y1, unsigne
   }
 }
 
-static void compress_run(const unsigned char *rgb, int w, int y0, int y1, int last, run *r) {
+static void compress_run(const unsigned char *rgb, int w, int last, run *r) {
   z_stream z;
   memset(&z, 0, sizeof z);
   r->ok = 0;
   if (deflateInit2(&z, 1, Z_DEFLATED, -15, 9, Z_HUFFMAN_ONLY) != Z_OK) return;
-  filter_rows(rgb, w, y0, y1, r->raw);
+  filter_rows(rgb, w, r->y0, r->y1, r->raw);
   r->adler = adler32(adler32(0L, Z_NULL, 0), r->raw, (uInt)r->raw_len);
   z.next_in = r->raw;
   z.avail_in = (uInt)r->raw_len;
@@ -62,16 +63,6 @@ static void compress_run(const unsigned char *rgb, int w, int y0, int y1, int la
   deflateEnd(&z);
 }
 
-/* deflateBound for n bytes at our settings, plus a full flush's marker. */
-static size_t bound(size_t n) {
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  if (deflateInit2(&z, 1, Z_DEFLATED, -15, 9, Z_HUFFMAN_ONLY) != Z_OK) return 0;
-  size_t b = deflateBound(&z, (uLong)n) + 16;
-  deflateEnd(&z);
-  return b;
-}
-
 unsigned char *st_png_idat(const unsigned char *rgb, int w, int h, int parts, size_t *len) {
   /* At least ~64 KiB of pixels a run: below that a thread costs more than it saves. */
   const size_t row = (size_t)w * 3 + 1;
@@ -81,18 +72,25 @@ unsigned char *st_png_idat(const unsigned char *rgb, int w, int h, int parts, si
   if (parts < 1) parts = 1;
   run *runs = calloc((size_t)parts, sizeof *runs);
   if (!runs) return NULL;
-  /* One block: the zlib header, each run's output slot, then the filtered rows. */
+  /* One block: the zlib header, each run's output slot (deflateBound at our
+   * settings, from one stream, plus a full flush's marker), then the
+   * filtered rows. */
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (deflateInit2(&z, 1, Z_DEFLATED, -15, 9, Z_HUFFMAN_ONLY) != Z_OK) {
+    free(runs);
+    return NULL;
+  }
   size_t total = 2, raw_total = (size_t)h * row;
   for (int p = 0; p < parts; p++) {
-    const int y0 = (int)((long)h * p / parts), y1 = (int)((long)h * (p + 1) / parts);
-    runs[p].raw_len = (size_t)(y1 - y0) * row;
-    runs[p].cap = bound(runs[p].raw_len);
-    if (!runs[p].cap) {
-      free(runs);
-      return NULL;
-    }
-    total += runs[p].cap;
+    run *r = &runs[p];
+    r->y0 = (int)((long)h * p / parts);
+    r->y1 = (int)((long)h * (p + 1) / parts);
+    r->raw_len = (size_t)(r->y1 - r->y0) * row;
+    r->cap = deflateBound(&z, (uLong)r->raw_len) + 16;
+    total += r->cap;
   }
+  deflateEnd(&z);
   const size_t out_bytes = total + 4;
   unsigned char *block = st_mem_alloc(st_cpu(), out_bytes + raw_total, "the PNG encoder's buffer");
   if (!block) {
@@ -107,10 +105,7 @@ unsigned char *st_png_idat(const unsigned char *rgb, int w, int h, int parts, si
     raw_at += runs[p].raw_len;
   }
 #pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-  for (int p = 0; p < parts; p++) {
-    const int y0 = (int)((long)h * p / parts), y1 = (int)((long)h * (p + 1) / parts);
-    compress_run(rgb, w, y0, y1, p == parts - 1, &runs[p]);
-  }
+  for (int p = 0; p < parts; p++) compress_run(rgb, w, p == parts - 1, &runs[p]);
   /* zlib header (deflate, 32 KiB window, "fastest" level), the runs moved
    * up against each other, the combined Adler-32. */
   int ok = 1;

@@ -276,9 +276,6 @@ static double measured_ghz(void) {
 #endif
 }
 
-/* cpu() -> {isa = "avx512"|"avx2"|"base" (strata's kernels' level, capped by
- * ONEDNN_MAX_CPU_ISA as oneDNN's are), lanes = floats per vector at that
- * level, ghz = the measured core clock (0 where not measurable)}. */
 /* blas_threads() -> OpenBLAS's thread count now (1 until the first BLAS call
  * of a bin/strata run: engine/omp_env.c). */
 static int l_blas_threads(lua_State *L) {
@@ -286,6 +283,9 @@ static int l_blas_threads(lua_State *L) {
   return 1;
 }
 
+/* cpu() -> {isa = "avx512"|"avx2"|"base" (strata's kernels' level, capped by
+ * ONEDNN_MAX_CPU_ISA as oneDNN's are), lanes = floats per vector at that
+ * level, ghz = the measured core clock (0 where not measurable)}. */
 static int l_cpu(lua_State *L) {
   const st_cpu_isa_level l = st_cpu_isa();
   lua_createtable(L, 0, 3);
