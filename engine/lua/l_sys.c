@@ -24,6 +24,15 @@ static int l_clock(lua_State *L) {
   return 1;
 }
 
+/* wall_clock() -> seconds since the epoch (CLOCK_REALTIME, the clock of
+ * bash's EPOCHREALTIME): for timing a whole process from outside it. */
+static int l_wall_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
+  return 1;
+}
+
 /* since_main() -> seconds since bin/strata's main() began, and before_main() -> seconds from the process's start
  * (exec of the first image, /proc/self/stat, in clock ticks of 10 ms) to that
  * point, or nil where unknown: for STRATA_STAGE_TIMES (lua/strata/stages.lua). */
@@ -299,6 +308,7 @@ static int l_cpu(lua_State *L) {
 }
 
 static const luaL_Reg functions[] = {{"clock", l_clock},
+                                     {"wall_clock", l_wall_clock},
                                      {"since_main", l_since_main},
                                      {"before_main", l_before_main},
                                      {"usage", l_usage},

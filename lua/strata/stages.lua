@@ -5,7 +5,9 @@
 -- read from /proc/self/stat, in 10 ms steps. Each stage also shows its CPU
 -- seconds (all threads) and minor page faults; the first stage's include
 -- those before main(). Profiling only: a mark costs a clock read and a
--- getrusage, nothing when the variable is unset.
+-- getrusage, nothing when the variable is unset. The last line gives the wall
+-- clock at the last stage's end, so a caller can time the command from its
+-- own start to, say, the image written (bench/run.sh).
 local core = require "strata.core"
 
 local M = {}
@@ -18,7 +20,8 @@ local marks = {}
 function M.mark(name)
   if M.enabled then
     local cpu, faults = core.sys.usage()
-    marks[#marks + 1] = { name = name, t = core.sys.since_main(), cpu = cpu, faults = faults }
+    marks[#marks + 1] = { name = name, t = core.sys.since_main(), cpu = cpu, faults = faults,
+      wall = core.sys.wall_clock() }
   end
 end
 
@@ -35,6 +38,9 @@ function M.text(title)
     lines[#lines + 1] = string.format("  %-34s %7.3f  %7.3f  %7.3f %7d", m.name, m.t - prev.t, m.t, m.cpu - prev.cpu,
       m.faults - prev.faults)
     prev = m
+  end
+  if #marks > 0 then
+    lines[#lines + 1] = string.format("  (the last stage ended at %.6f: wall clock, seconds since the epoch)", prev.wall)
   end
   return table.concat(lines, "\n") .. "\n"
 end

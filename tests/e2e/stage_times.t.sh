@@ -7,9 +7,11 @@
 bin/strata weights import engstrom data/samples/reference/engstrom-wave "$tmp/wave.h5" >/dev/null 2>&1
 ok $? "the wave model imports"
 
+before=$(date +%s.%N)
 STRATA_STAGE_TIMES=1 bin/strata stylize --model "$tmp/wave.h5" --size 64x48 data/samples/content/chicago.jpg \
   "$tmp/a.png" >"$tmp/out" 2>"$tmp/err"
 st=$?
+after=$(date +%s.%N)
 [ $st = 0 ] && [ -s "$tmp/a.png" ]; ok $? "stylize with STRATA_STAGE_TIMES=1 works (exit $st)"
 grep -q '^strata stage times (stylize)' "$tmp/err"; ok $? "the report's title is on stderr"
 ! grep -q 'stage times' "$tmp/out"; ok $? "nothing of it on stdout"
@@ -28,6 +30,12 @@ awk '/^  (Lua modules and arguments|forward pass)  .*[0-9]$/ { if ($(NF-1) > 0 &
 ok $? "the CPU seconds and page faults of the first stage and the forward pass are positive"
 grep -q '^  exec and dynamic loading  *[0-9.]*  (process start to main' "$tmp/err"
 ok $? "the time before main() is reported from /proc/self/stat"
+
+# The last line: the wall clock (seconds since the epoch) when the last stage
+# ended, for timing the command from outside (bench/run.sh): inside the run.
+ended=$(sed -n 's/^  (the last stage ended at \([0-9.]*\): wall clock, seconds since the epoch)$/\1/p' "$tmp/err")
+[ -n "$ended" ] && awk -v a="$before" -v e="$ended" -v b="$after" 'BEGIN { exit !(a < e && e < b) }'
+ok $? "the last stage's end on the wall clock lies within the run ($before < ${ended:-none} < $after)"
 
 bin/strata stylize --model "$tmp/wave.h5" --size 64x48 data/samples/content/chicago.jpg "$tmp/b.png" >"$tmp/out2" 2>"$tmp/err2"
 ! grep -q 'stage times' "$tmp/out2" "$tmp/err2"; ok $? "without the variable, no report"
