@@ -267,8 +267,14 @@ run_side() {
             # Process start to PNG written; then, right after, this round's
             # forward pass (a bench/stylize.lua process, its warm passes'
             # median), so the ratio pairs two figures of the same minute.
-            sed -n 's/^  (the last stage ended at \([0-9.]*\): wall clock.*/\1/p' "$log" |
-                awk -v a="$t0" '{ printf "%.6f\n", $1 - a }' >>"$out.written"
+            local written
+            written=$(sed -n 's/^  (the last stage ended at \([0-9.]*\): wall clock.*/\1/p' "$log")
+            if [ -z "$written" ]; then
+                echo "bench: strata e2e $size printed no stage report (STRATA_STAGE_TIMES); last output:" >&2
+                tail -n 5 "$log" >&2
+                return 1
+            fi
+            awk -v a="$t0" -v w="$written" 'BEGIN { printf "%.6f\n", w - a }' >>"$out.written"
             "$STRATA" run bench/stylize.lua --model "$TMP/wave.h5" --image "$IMAGE" --size "$size" --repeat "$REPEAT" \
                 >"$log.fwd" 2>&1 || { echo "bench: strata forward $size failed" >&2; tail -n 5 "$log.fwd" >&2; return 1; }
             grep '^seconds ' "$log.fwd" | tail -n +2 | awk '{print $2}' >"$TMP/fwd.one"
