@@ -248,14 +248,14 @@ run_side() {
             measured "$out.rss" "$STRATA" stylize --model "$TMP/wave.h5" --size "$size" "$IMAGE" "$TMP/e2e.png" \
                 >"$log" 2>&1
             rc=$?
+            stamp t1
             unset STRATA_STAGE_TIMES
-            (exit $rc)
         else
             measured "$out.rss" "$PYTHON" bench/torch_transformer.py --weights "$WEIGHTS" --image "$IMAGE" \
                 --size "$size" --repeat 1 --threads "$THREADS" --out "$TMP/e2e.png" >"$log" 2>&1
+            rc=$?
+            stamp t1
         fi
-        rc=$?
-        stamp t1
         if [ $rc -ne 0 ] || [ ! -s "$TMP/e2e.png" ]; then
             echo "bench: $name e2e $size failed (exit $rc); last output:" >&2
             tail -n 5 "$log" >&2
