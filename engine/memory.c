@@ -133,17 +133,17 @@ static void *range_grow(allocator *a, size_t size) { (void)a; (void)size; return
 static void *map_fresh(size_t n) { (void)n; return NULL; }
 static void unmap(void *p, size_t n) { (void)p; (void)n; }
 static void drop_pages(void *p, size_t n) { (void)p; (void)n; }
-static void *map_prefault(size_t n) { (void)n; return NULL; }
+static void *map_unshared(size_t n) { (void)n; return NULL; }
 static void populate(void *p, size_t n) { (void)p; (void)n; }
 #else
 #include <sys/mman.h>
 #define RANGE_MIN ((size_t)1 << 20) /* rounded sizes from here are whole pages */
 #define RANGE_GRAIN ((size_t)64 << 10)
-/* Not inherited by forked children: after a fork every page a child shares
- * is write-protected in the parent too, and the parent's next write to each
- * would fault again (the weight loader forks while st_mem_prefault fills its
- * range). */
-static void *map_prefault(size_t n) { /* st_mem_prefault's: not counted by the test hook */
+/* A fresh mapping not inherited by forked children: after a fork every page
+ * a child shares is write-protected in the parent too, and the parent's next
+ * write to each would fault again (the weight loader forks while
+ * st_mem_prefault fills its range). Not counted by the test hook. */
+static void *map_unshared(size_t n) {
   void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
   madvise(p, n, MADV_DONTFORK);
@@ -151,7 +151,7 @@ static void *map_prefault(size_t n) { /* st_mem_prefault's: not counted by the t
 }
 static void *map_fresh(size_t n) {
   if (fail_countdown > 0 && --fail_countdown == 0) fail_countdown = -1;
-  return fail_countdown < 0 ? NULL : map_prefault(n);
+  return fail_countdown < 0 ? NULL : map_unshared(n);
 }
 static void unmap(void *p, size_t n) { munmap(p, n); } /* may span several mappings */
 /* Frees the pages under the mapping's read lock (munmap takes it for writing,
@@ -360,12 +360,14 @@ void *st_mem_alloc(st_device dev, size_t nbytes, const char *what) {
   size_t size = round_size(nbytes, &cls);
   allocator *a = &allocators[dev.kind];
   pthread_mutex_lock(&lock);
-  const size_t step = nbytes ? (nbytes + 63) / 64 * 64 : 64;
-  if (dev.kind == ST_CPU && arena.base && step <= arena.size - arena.used) {
-    void *p = arena.base + arena.used;
-    arena.used += step;
-    pthread_mutex_unlock(&lock);
-    return p;
+  if (dev.kind == ST_CPU && arena.base) {
+    const size_t step = nbytes ? (nbytes + 63) / 64 * 64 : 64;
+    if (step <= arena.size - arena.used) {
+      void *p = arena.base + arena.used;
+      arena.used += step;
+      pthread_mutex_unlock(&lock);
+      return p;
+    }
   }
   /* A block split from a range needs no size class (a freed one merges back
    * into its range): 64 KiB steps, so the pages a pass touches lie close
@@ -561,7 +563,7 @@ int st_mem_prefault(st_device dev, size_t bytes) {
   pthread_mutex_lock(&lock);
   allocator *a = &allocators[ST_CPU];
   fill_stop();
-  void *p = map_prefault(bytes);
+  void *p = map_unshared(bytes);
   block *b = p ? malloc(sizeof *b) : NULL;
   if (!b) {
     if (p) unmap(p, bytes);

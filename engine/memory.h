@@ -59,6 +59,9 @@ int st_mem_prefault(st_device dev, size_t bytes);
  * and untouched. */
 void st_mem_prefault_limit(size_t bytes);
 
+/* Waits until st_mem_prefault's pages are all in (tests, benchmarks). */
+void st_mem_prefault_wait(void);
+
 /* In a forked child that parses a weights file (engine/io/isolate.c): host
  * blocks come one after another from [base, base + size), a shared mapping
  * the parent then maps too, instead of being copied to it; they are never
@@ -67,10 +70,6 @@ void st_mem_prefault_limit(size_t bytes);
 void st_mem_set_arena(void *base, size_t size);
 /* The bytes of the arena handed out so far. */
 size_t st_mem_arena_used(void);
-
-/* Waits until st_mem_prefault's pages are all in (tests, benchmarks). */
-void st_mem_prefault_wait(void);
-
 
 typedef struct {
   size_t in_use;   /* bytes handed out and not yet freed (rounded sizes asked for) */

@@ -36,23 +36,22 @@ st_image_pending *st_image_read_start(const char *path) {
   return p;
 }
 
-static void wait_for(st_image_pending *p) {
+/* Joins the thread, frees p and returns its image (NULL: p->err says why,
+ * copied to *err). */
+static st_tensor *collect(st_image_pending *p, char *err, size_t n) {
   if (p->threaded) pthread_join(p->thread, NULL);
-  p->threaded = 0;
-}
-
-st_tensor *st_image_read_finish(st_image_pending *p) {
-  wait_for(p);
   st_tensor *img = p->img;
-  if (!img) st_error("%s", p->err);
+  if (!img && err) snprintf(err, n, "%s", p->err);
   free(p->path);
   free(p);
   return img;
 }
 
-void st_image_read_abandon(st_image_pending *p) {
-  wait_for(p);
-  st_tensor_release(p->img);
-  free(p->path);
-  free(p);
+st_tensor *st_image_read_finish(st_image_pending *p) {
+  char err[sizeof p->err];
+  st_tensor *img = collect(p, err, sizeof err);
+  if (!img) st_error("%s", err);
+  return img;
 }
+
+void st_image_read_abandon(st_image_pending *p) { st_tensor_release(collect(p, NULL, 0)); }

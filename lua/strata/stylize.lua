@@ -30,15 +30,18 @@ function M.model_from(w, device) return transformer.from_weights(w, device):eval
 -- same speed once warm (bench/README.md).
 M.band_above, M.band_bytes = 8 << 20, 4 << 20
 
+-- A to-be-closed value that runs fn when its scope ends, errors included.
+local function on_close(fn) return setmetatable({}, { __close = fn }) end
+
 function M.image(net, img, device, lean)
   local was_lean = core.sys.memory_lean(lean and true or false)
   local was_ranges = core.sys.memory_ranges(true)
   local was_above, was_bytes = core.sys.conv_bands(M.band_above, M.band_bytes)
-  local _ <close> = setmetatable({}, { __close = function()
+  local _ <close> = on_close(function()
     core.sys.memory_lean(was_lean)
     core.sys.memory_ranges(was_ranges)
     core.sys.conv_bands(was_above, was_bytes)
-  end })
+  end)
   local x = img:view({ 1, img:size(1), img:size(2), img:size(3) })
   local function step(t)
     if not rawequal(t, x) then x:free() end
@@ -118,10 +121,10 @@ function M.file(net, input, output, opts)
   -- fresh ones); then the ranges go back to the system, from a thread.
   do
     local was = core.sys.memory_ranges(true)
-    local _ <close> = setmetatable({}, { __close = function()
+    local _ <close> = on_close(function()
       core.sys.memory_ranges(was)
       core.sys.memory_release_ranges(true)
-    end })
+    end)
     if opts.preserve_colors then
       y = M.preserve_colors(y, img)
       stage("colours preserved")
